@@ -1,0 +1,305 @@
+//! Inspections (检查记录): a template version pinned (R3), the inspectors, the
+//! answers, and on completion the evaluation of major-hazard criteria (R4).
+
+use crate::error::RuleError;
+use crate::people::{Person, Role};
+use crate::photo::{Gps, PhotoRef};
+use crate::template::{AnswerKind, Item, Judgement, Template};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// 排查来源: why the check was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// 日常检查.
+    Routine,
+    /// 专项整治.
+    SpecialCampaign,
+    /// 双随机.
+    RandomPlan,
+    /// 投诉举报.
+    Complaint,
+    /// 复产复工前.
+    BeforeResumption,
+    /// 企业自查.
+    SelfInspection,
+    /// Anything else.
+    Other,
+}
+
+impl Source {
+    /// Parses the snake_case names.
+    pub fn parse(s: &str) -> Result<Source, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+            format!("source '{s}' is not one of routine, special_campaign, random_plan, complaint, before_resumption, self_inspection, other")
+        })
+    }
+}
+
+/// What an inspection is about, fixed when it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectionHeader {
+    /// Stable id created on the device.
+    pub id: String,
+    /// Template id.
+    pub template_id: String,
+    /// Template version, pinned (R3).
+    pub template_version: u32,
+    /// Sector of the template.
+    pub sector: String,
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// Enterprise name at the time.
+    pub enterprise_name: String,
+    /// Township of the enterprise.
+    pub township: String,
+    /// The inspectors, with certificate numbers.
+    pub inspectors: Vec<Person>,
+    /// Why the check was made.
+    pub source: Source,
+    /// An enforcement inspection needs two certified inspectors.
+    pub enforcement: bool,
+    /// Start time (device clock).
+    pub started_at: Timestamp,
+    /// Device it was started on.
+    pub device_id: String,
+    /// Where.
+    #[serde(default)]
+    pub location: Option<Gps>,
+}
+
+/// The answer given to an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnswerValue {
+    /// 符合.
+    Conforms,
+    /// 不符合.
+    DoesNotConform,
+    /// 不适用.
+    NotApplicable,
+    /// A measured number.
+    Number {
+        /// The value.
+        value: f64,
+    },
+    /// Free text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A photo was taken (see the answer's photos).
+    Photo,
+}
+
+impl AnswerValue {
+    /// Parses the command-line form: `conforms`, `does_not_conform` (or `no`),
+    /// `na`, a number, `photo`, or `text:...`.
+    pub fn parse(s: &str) -> AnswerValue {
+        match s.trim() {
+            "conforms" | "yes" | "符合" => AnswerValue::Conforms,
+            "does_not_conform" | "no" | "不符合" => AnswerValue::DoesNotConform,
+            "na" | "not_applicable" | "不适用" => AnswerValue::NotApplicable,
+            "photo" => AnswerValue::Photo,
+            other => match other.parse::<f64>() {
+                Ok(v) if v.is_finite() => AnswerValue::Number { value: v },
+                _ => AnswerValue::Text { text: other.strip_prefix("text:").unwrap_or(other).to_string() },
+            },
+        }
+    }
+}
+
+/// One recorded answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The item.
+    pub item_code: String,
+    /// The answer.
+    pub value: AnswerValue,
+    /// The inspector's note.
+    #[serde(default)]
+    pub note: String,
+    /// Photos taken for this item.
+    #[serde(default)]
+    pub photos: Vec<PhotoRef>,
+    /// Who answered.
+    pub by: String,
+    /// When (device clock).
+    pub at: Timestamp,
+}
+
+/// A signature on the inspection record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    /// Who signed.
+    pub name: String,
+    /// As what: `inspector` or `enterprise_representative`.
+    pub capacity: String,
+    /// The signature image, if captured.
+    #[serde(default)]
+    pub image: Option<PhotoRef>,
+}
+
+/// How the inspection ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    /// End time (device clock).
+    pub ended_at: Timestamp,
+    /// Who completed it.
+    pub by: String,
+    /// Signatures.
+    pub signatures: Vec<Signature>,
+}
+
+/// A whole inspection as read from its document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// Header.
+    pub header: InspectionHeader,
+    /// Answers by item code.
+    pub answers: BTreeMap<String, Answer>,
+    /// Set once completed; answers are then frozen.
+    pub completion: Option<Completion>,
+}
+
+/// A non-conforming item found in an inspection, with the level the criteria give it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Item code.
+    pub item_code: String,
+    /// The item's question, the pre-filled description of a hidden danger.
+    pub question: String,
+    /// The item's legal basis.
+    pub legal_basis: String,
+    /// Whether the criteria make it major.
+    pub major: bool,
+    /// Which criteria made it major (`direct` or `composite group n/threshold`).
+    pub reasons: Vec<String>,
+}
+
+/// Checks who may start an inspection and with whom (R2, domain.md §2).
+pub fn check_start(header: &InspectionHeader, starter: &Person) -> Result<(), RuleError> {
+    let self_check = starter.role == Role::Enterprise && header.source == Source::SelfInspection;
+    if starter.role != Role::Inspector && !self_check {
+        return Err(RuleError::new(
+            "R2",
+            format!("{} is a {}; only inspectors run inspections", starter.id, starter.role),
+        ));
+    }
+    if !starter.in_scope(&header.enterprise, &header.township) {
+        return Err(RuleError::new(
+            "R2",
+            format!("{} has no scope over enterprise {} in {}", starter.id, header.enterprise, header.township),
+        ));
+    }
+    if header.enforcement {
+        let certified: BTreeSet<&str> = header
+            .inspectors
+            .iter()
+            .filter(|p| p.role == Role::Inspector && p.certificate_no.as_deref().is_some_and(|c| !c.trim().is_empty()))
+            .map(|p| p.id.as_str())
+            .collect();
+        if certified.len() < 2 {
+            return Err(RuleError::new(
+                "§2",
+                "an enforcement inspection needs at least two inspectors with certificate numbers (执法证号)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an answer against the item's kind.
+pub fn check_answer(item: &Item, value: &AnswerValue, photos: usize) -> Result<(), String> {
+    let ok = match (&item.answer, value) {
+        (AnswerKind::Compliance, AnswerValue::Conforms | AnswerValue::DoesNotConform | AnswerValue::NotApplicable) => {
+            true
+        }
+        (AnswerKind::Number { .. }, AnswerValue::Number { .. } | AnswerValue::NotApplicable) => true,
+        (AnswerKind::Text, AnswerValue::Text { .. } | AnswerValue::NotApplicable) => true,
+        (AnswerKind::Photo, AnswerValue::Photo) => photos > 0,
+        (AnswerKind::Photo, AnswerValue::NotApplicable) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "item {} expects {}, got {}",
+            item.code,
+            match &item.answer {
+                AnswerKind::Compliance => "conforms / does_not_conform / na".to_string(),
+                AnswerKind::Number { unit, .. } => format!("a number in {unit}"),
+                AnswerKind::Text => "text".to_string(),
+                AnswerKind::Photo => "a photo".to_string(),
+            },
+            serde_json::to_string(value).unwrap_or_default()
+        ))
+    }
+}
+
+/// Whether an answer is a finding (does not conform, or a number out of limits).
+pub fn is_finding(item: &Item, value: &AnswerValue) -> bool {
+    match (value, &item.answer) {
+        (AnswerValue::DoesNotConform, _) => true,
+        (AnswerValue::Number { value }, AnswerKind::Number { min, max, .. }) => {
+            min.is_some_and(|m| *value < m) || max.is_some_and(|m| *value > m)
+        }
+        _ => false,
+    }
+}
+
+impl Inspection {
+    /// R4: the findings of this inspection, with `direct` criteria and
+    /// `composite` groups (counted over the whole inspection) deciding which are major.
+    pub fn evaluate(&self, template: &Template) -> Vec<Finding> {
+        let mut findings: Vec<(Finding, &Item)> = Vec::new();
+        for item in template.items() {
+            let Some(answer) = self.answers.get(&item.code) else { continue };
+            if !is_finding(item, &answer.value) {
+                continue;
+            }
+            let mut f = Finding {
+                item_code: item.code.clone(),
+                question: item.question.clone(),
+                legal_basis: item.legal_basis.clone(),
+                major: false,
+                reasons: vec![],
+            };
+            for c in &item.criteria {
+                if c.judgement == Judgement::Direct {
+                    f.major = true;
+                    f.reasons.push(
+                        format!("direct: {} {}", c.standard, c.clause.clone().unwrap_or_default()).trim().to_string(),
+                    );
+                }
+            }
+            findings.push((f, item));
+        }
+        // Count composite groups over all findings.
+        let mut groups: BTreeMap<(String, String), (u32, u32)> = BTreeMap::new();
+        for (_, item) in &findings {
+            for c in &item.criteria {
+                if let Judgement::Composite { group, threshold } = &c.judgement {
+                    let e = groups.entry((c.standard.clone(), group.clone())).or_insert((0, *threshold));
+                    e.0 += 1;
+                }
+            }
+        }
+        for (f, item) in &mut findings {
+            for c in &item.criteria {
+                if let Judgement::Composite { group, .. } = &c.judgement {
+                    if let Some((n, t)) = groups.get(&(c.standard.clone(), group.clone())) {
+                        if n >= t {
+                            f.major = true;
+                            f.reasons.push(format!("composite: {} group {group} {n}/{t}", c.standard));
+                        }
+                    }
+                }
+            }
+        }
+        findings.into_iter().map(|(f, _)| f).collect()
+    }
+}

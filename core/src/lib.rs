@@ -1,0 +1,40 @@
+//! # paicha-core
+//!
+//! The shared core of paicha: the domain of hidden-danger inspection and the
+//! 30-day rectification loop (`../shared/domain.md`), and the offline store a
+//! tablet keeps its work in.
+//!
+//! Layers, from the inside out:
+//! - pure domain, no I/O: [`time`], [`credit_code`], [`people`], [`enterprise`],
+//!   [`policy`], [`template`], [`inspection`], [`hazard`] (records as a fold of
+//!   events), [`workflow`] (the rule function), [`stats`];
+//! - documents: [`doc`] maps records to Automerge documents;
+//! - storage: [`store`] keeps documents and projections in SQLite, photos on disk.
+//!
+//! A hidden danger is a list of immutable events; its state is a deterministic
+//! fold over them, so replicas that merged the same events agree (R14):
+//!
+//! ```
+//! use paicha_core::hazard::{fold, next_event, Action};
+//! let events = vec![];
+//! assert!(fold("h1", &events).is_none()); // nothing reported yet
+//! # let _ = (next_event, std::mem::size_of::<Action>());
+//! ```
+
+pub mod credit_code;
+pub mod demo;
+pub mod doc;
+pub mod enterprise;
+pub mod error;
+pub mod hazard;
+pub mod inspection;
+pub mod people;
+pub mod photo;
+pub mod policy;
+pub mod stats;
+pub mod store;
+pub mod template;
+pub mod time;
+pub mod workflow;
+
+pub use error::{Error, Result, RuleError};

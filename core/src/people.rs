@@ -1,0 +1,157 @@
+//! People, their roles and their scopes (domain.md §1, R1, R2).
+//!
+//! A person's scope decides what they may see and change; every event carries
+//! a snapshot of its author (an [`Actor`]) so that a record stays attributable
+//! (R1) and its rules can be re-checked on any replica without a user registry.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a person does in the loop; the rules of §3 are written per role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 检查员/执法人员: runs inspections, records hidden dangers, issues orders.
+    Inspector,
+    /// 企业安全负责人: submits evidence, asks for extensions, writes governance plans.
+    Enterprise,
+    /// 镇街监管人员: reviews and closes, decides extensions, voids, escalates.
+    Supervisor,
+    /// 区应急管理局: district-level verification, listing, lowering levels, statistics.
+    DistrictAdmin,
+}
+
+impl Role {
+    /// Parses the role names used on the command line and in files.
+    pub fn parse(s: &str) -> Result<Role, String> {
+        match s.trim() {
+            "inspector" | "检查员" => Ok(Role::Inspector),
+            "enterprise" | "企业" => Ok(Role::Enterprise),
+            "supervisor" | "监管" => Ok(Role::Supervisor),
+            "district_admin" | "district-admin" | "区应急管理局" => Ok(Role::DistrictAdmin),
+            other => Err(format!("role '{other}' is not one of inspector, enterprise, supervisor, district_admin")),
+        }
+    }
+
+    /// The name used in files and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Inspector => "inspector",
+            Role::Enterprise => "enterprise",
+            Role::Supervisor => "supervisor",
+            Role::DistrictAdmin => "district_admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A user of the system. The scope fields that matter depend on the role:
+/// inspectors have townships, a supervisor has exactly one township, an
+/// enterprise user has an enterprise, a district admin sees the district.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Stable identifier (account name).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The role.
+    pub role: Role,
+    /// Townships in scope (inspector: several; supervisor: one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub townships: Vec<String>,
+    /// The enterprise's credit code, for an enterprise user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
+    /// 执法证号, required for inspectors who take part in enforcement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_no: Option<String>,
+}
+
+impl Person {
+    /// Checks that the fields the role needs are present, naming what is missing.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.id.trim().is_empty() {
+            return Err("person id is empty".into());
+        }
+        if self.name.trim().is_empty() {
+            return Err(format!("person {}: name is empty", self.id));
+        }
+        match self.role {
+            Role::Inspector if self.townships.is_empty() => {
+                Err(format!("inspector {}: needs at least one township in scope", self.id))
+            }
+            Role::Supervisor if self.townships.len() != 1 => {
+                Err(format!("supervisor {}: needs exactly one township", self.id))
+            }
+            Role::Enterprise if self.enterprise.is_none() => {
+                Err(format!("enterprise user {}: needs the enterprise's credit code", self.id))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// R2: whether this person may see and act on records of the enterprise
+    /// `enterprise` located in `township`.
+    pub fn in_scope(&self, enterprise: &str, township: &str) -> bool {
+        match self.role {
+            Role::DistrictAdmin => true,
+            Role::Inspector | Role::Supervisor => self.townships.iter().any(|t| t == township),
+            Role::Enterprise => self.enterprise.as_deref() == Some(enterprise),
+        }
+    }
+
+    /// The supervisor's township, if this is a supervisor.
+    pub fn supervised_township(&self) -> Option<&str> {
+        match self.role {
+            Role::Supervisor => self.townships.first().map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// Who did something, from which device: stored inside every event (R1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The person, as they were when they acted (role and scope included).
+    pub person: Person,
+    /// The device the change was made on.
+    pub device_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(role: Role) -> Person {
+        Person {
+            id: "p".into(),
+            name: "张三".into(),
+            role,
+            townships: vec!["玉山镇".into()],
+            enterprise: Some("E1".into()),
+            certificate_no: None,
+        }
+    }
+
+    #[test]
+    fn scope_by_role() {
+        assert!(person(Role::Inspector).in_scope("E9", "玉山镇"));
+        assert!(!person(Role::Inspector).in_scope("E9", "周市镇"));
+        assert!(person(Role::Enterprise).in_scope("E1", "周市镇"));
+        assert!(!person(Role::Enterprise).in_scope("E2", "玉山镇"));
+        assert!(person(Role::DistrictAdmin).in_scope("E2", "任何"));
+    }
+
+    #[test]
+    fn validate_names_missing_scope() {
+        let mut p = person(Role::Supervisor);
+        p.townships.push("周市镇".into());
+        assert!(p.validate().unwrap_err().contains("exactly one township"));
+        assert!(Role::parse("boss").unwrap_err().contains("'boss'"));
+    }
+}
