@@ -1,1 +1,259 @@
-//! doc
+//! Records as Automerge documents.
+//!
+//! One document per hidden danger and per inspection (docs/adr/0001). The root
+//! map is flat, so two devices never create rival nested objects:
+//!
+//! | key | value |
+//! |---|---|
+//! | `type` | `hazard` or `inspection` |
+//! | `id` | the record id |
+//! | `ev/<event id>` | a hidden danger's [`Event`] as JSON (immutable) |
+//! | `header` | an inspection's [`InspectionHeader`] as JSON |
+//! | `answer/<item code>` | an inspection's [`Answer`] as JSON |
+//! | `completion` | an inspection's [`Completion`] as JSON |
+//!
+//! Events have unique keys, so concurrent events are a union, never a
+//! conflict at the Automerge level; what they mean together is decided by
+//! [`crate::hazard::fold`]. Two inspectors answering the same item offline do
+//! collide on one key: Automerge keeps both and [`RecordDoc::answer_conflicts`]
+//! reports them.
+
+use crate::error::{Error, Result};
+use crate::hazard::Event;
+use crate::inspection::{Answer, Completion, Inspection, InspectionHeader};
+use automerge::{transaction::Transactable, ActorId, AutoCommit, ReadDoc, Value, ROOT};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+const EVENT_PREFIX: &str = "ev/";
+const ANSWER_PREFIX: &str = "answer/";
+
+/// What kind of record a document holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// A hidden danger.
+    Hazard,
+    /// An inspection.
+    Inspection,
+}
+
+impl DocKind {
+    /// The name stored in the document and the `documents` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Hazard => "hazard",
+            DocKind::Inspection => "inspection",
+        }
+    }
+}
+
+/// One record's Automerge document.
+pub struct RecordDoc {
+    id: String,
+    doc: AutoCommit,
+    /// Heads already in storage: `save_incremental` writes what came after.
+    saved: Vec<automerge::ChangeHash>,
+}
+
+fn doc_err(id: &str, e: impl std::fmt::Display) -> Error {
+    Error::Document { id: id.to_string(), detail: e.to_string() }
+}
+
+impl RecordDoc {
+    /// A new document for record `id`, written by the device's `actor`.
+    pub fn new(kind: DocKind, id: &str, actor: &[u8]) -> Result<RecordDoc> {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        doc.put(ROOT, "type", kind.as_str()).map_err(|e| doc_err(id, e))?;
+        doc.put(ROOT, "id", id).map_err(|e| doc_err(id, e))?;
+        Ok(RecordDoc { id: id.to_string(), doc, saved: vec![] })
+    }
+
+    /// Loads a document from its snapshot and the incremental changes saved since.
+    pub fn load(id: &str, snapshot: &[u8], changes: &[Vec<u8>], actor: &[u8]) -> Result<RecordDoc> {
+        let mut doc = AutoCommit::load(snapshot).map_err(|e| doc_err(id, e))?;
+        for c in changes {
+            doc.load_incremental(c).map_err(|e| doc_err(id, e))?;
+        }
+        doc.set_actor(ActorId::from(actor));
+        let saved = doc.get_heads();
+        Ok(RecordDoc { id: id.to_string(), doc, saved })
+    }
+
+    /// The record id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The kind stored in the document, if readable.
+    pub fn kind(&self) -> Option<String> {
+        self.get_str("type")
+    }
+
+    fn get_str(&self, key: &str) -> Option<String> {
+        match self.doc.get(ROOT, key) {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string),
+            _ => None,
+        }
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        match self.get_str(key) {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| doc_err(&self.id, format!("{key}: {e}"))),
+        }
+    }
+
+    fn put_json<T: serde::Serialize>(&mut self, key: &str, value: &T) -> Result<()> {
+        let json = serde_json::to_string(value).map_err(|e| doc_err(&self.id, e))?;
+        self.doc.put(ROOT, key, json).map_err(|e| doc_err(&self.id, e))?;
+        Ok(())
+    }
+
+    /// All events of a hidden danger, in no particular order.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        let mut out = vec![];
+        for key in self.doc.keys(ROOT) {
+            if key.starts_with(EVENT_PREFIX) {
+                if let Some(e) = self.get_json::<Event>(&key)? {
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends an event (its id is its key, so it is never overwritten).
+    pub fn add_event(&mut self, event: &Event) -> Result<()> {
+        let key = format!("{EVENT_PREFIX}{}", event.id);
+        if self.get_str(&key).is_some() {
+            return Err(doc_err(&self.id, format!("event {} already exists", event.id)));
+        }
+        self.put_json(&key, event)
+    }
+
+    /// Writes an inspection's header.
+    pub fn set_header(&mut self, header: &InspectionHeader) -> Result<()> {
+        self.put_json("header", header)
+    }
+
+    /// Records an answer (replacing this device's earlier answer to the item).
+    pub fn set_answer(&mut self, answer: &Answer) -> Result<()> {
+        self.put_json(&format!("{ANSWER_PREFIX}{}", answer.item_code), answer)
+    }
+
+    /// Marks the inspection completed.
+    pub fn set_completion(&mut self, completion: &Completion) -> Result<()> {
+        self.put_json("completion", completion)
+    }
+
+    /// The inspection held by this document.
+    pub fn inspection(&self) -> Result<Inspection> {
+        let header: InspectionHeader =
+            self.get_json("header")?.ok_or_else(|| doc_err(&self.id, "inspection document has no header"))?;
+        let mut answers = BTreeMap::new();
+        for key in self.doc.keys(ROOT) {
+            if let Some(code) = key.strip_prefix(ANSWER_PREFIX) {
+                if let Some(a) = self.get_json::<Answer>(&key)? {
+                    answers.insert(code.to_string(), a);
+                }
+            }
+        }
+        Ok(Inspection { header, answers, completion: self.get_json("completion")? })
+    }
+
+    /// Items answered differently by two devices at the same time: every
+    /// answer is kept; the one shown is Automerge's deterministic winner.
+    pub fn answer_conflicts(&self) -> Result<BTreeMap<String, Vec<Answer>>> {
+        let mut out = BTreeMap::new();
+        for key in self.doc.keys(ROOT) {
+            let Some(code) = key.strip_prefix(ANSWER_PREFIX) else { continue };
+            let all = self.doc.get_all(ROOT, key.as_str()).map_err(|e| doc_err(&self.id, e))?;
+            if all.len() > 1 {
+                let mut answers = vec![];
+                for (v, _) in all {
+                    if let Value::Scalar(s) = v {
+                        if let Some(text) = s.as_str() {
+                            answers.push(serde_json::from_str(text).map_err(|e| doc_err(&self.id, e))?);
+                        }
+                    }
+                }
+                out.insert(code.to_string(), answers);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The changes made since the last save, to append to storage.
+    pub fn save_incremental(&mut self) -> Vec<u8> {
+        let bytes = self.doc.save_after(&self.saved);
+        self.saved = self.doc.get_heads();
+        bytes
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        let bytes = self.doc.save();
+        self.saved = self.doc.get_heads();
+        bytes
+    }
+
+    /// Merges another replica of the same record into this one.
+    pub fn merge(&mut self, other: &mut RecordDoc) -> Result<()> {
+        self.doc.merge(&mut other.doc).map_err(|e| doc_err(&self.id, e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use crate::hazard::{next_event, Action};
+    use crate::people::Actor;
+    use crate::time::Timestamp;
+
+    fn ev(known: &[Event], id: &str, note: &str) -> Event {
+        let actor = Actor { person: demo::person_by_id("sup-chen").unwrap(), device_id: "t1".into() };
+        next_event(known, id.into(), Timestamp(1), actor, Action::Escalate { note: note.into() })
+    }
+
+    #[test]
+    fn events_round_trip_through_save_and_incremental_changes() {
+        let mut d = RecordDoc::new(DocKind::Hazard, "h1", &[1; 16]).unwrap();
+        let e1 = ev(&[], "a", "one");
+        d.add_event(&e1).unwrap();
+        let snapshot = d.save();
+        let e2 = ev(std::slice::from_ref(&e1), "b", "two");
+        d.add_event(&e2).unwrap();
+        let inc = d.save_incremental();
+        let loaded = RecordDoc::load("h1", &snapshot, &[inc], &[1; 16]).unwrap();
+        let mut got = loaded.events().unwrap();
+        got.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(got, vec![e1.clone(), e2]);
+        assert_eq!(loaded.kind().as_deref(), Some("hazard"));
+        assert!(d.add_event(&e1).is_err());
+    }
+
+    #[test]
+    fn concurrent_events_from_two_devices_are_a_union() {
+        let mut a = RecordDoc::new(DocKind::Hazard, "h1", &[1; 16]).unwrap();
+        a.add_event(&ev(&[], "root", "r")).unwrap();
+        let bytes = a.save();
+        let mut b = RecordDoc::load("h1", &bytes, &[], &[2; 16]).unwrap();
+        let base = a.events().unwrap();
+        a.add_event(&ev(&base, "from-a", "a")).unwrap();
+        b.add_event(&ev(&base, "from-b", "b")).unwrap();
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        let mut ids: Vec<String> = a.events().unwrap().into_iter().map(|e| e.id).collect();
+        ids.sort();
+        assert_eq!(ids, vec!["from-a", "from-b", "root"]);
+        assert_eq!(a.events().unwrap().len(), b.events().unwrap().len());
+    }
+
+    #[test]
+    fn garbage_bytes_are_a_clean_error() {
+        let err = RecordDoc::load("h1", b"not an automerge document", &[], &[1; 16]).err().unwrap();
+        assert!(err.to_string().starts_with("document h1:"), "{err}");
+    }
+}

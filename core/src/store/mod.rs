@@ -1,1 +1,229 @@
-//! store
+//! The offline store a tablet keeps its work in: one directory holding
+//! `paicha.db` (SQLite) and `photos/` (content-addressed JPEGs).
+//!
+//! - Every record is an Automerge document ([`crate::doc`]) kept as a
+//!   snapshot plus incremental changes, compacted in the same transaction
+//!   once enough changes pile up.
+//! - Projection tables (status, level, deadline, township...) are written in
+//!   the same transaction as the document bytes, so lists, queues and
+//!   statistics never load a document.
+//! - Every user action is one `BEGIN IMMEDIATE` transaction with
+//!   `synchronous = FULL` in WAL mode: once a call returns, the action
+//!   survives a crash or the app being killed.
+//! - One writer connection and one reader connection, each behind a mutex:
+//!   the store is `Send + Sync` and can be called from background threads;
+//!   reads are not blocked by a write in progress (WAL).
+//! - A corrupt database is moved aside, never deleted (docs/adr/0004).
+//!
+//! Every method touches the disk: call it off the UI thread.
+
+mod docs;
+mod hazards;
+mod inspections;
+mod photos;
+mod reference;
+pub mod schema;
+
+pub use hazards::{HazardFilter, HazardRow, NewHazard};
+pub use inspections::{CompletionReport, ItemRow, NewAnswer, NewInspection};
+pub use photos::PhotoProblem;
+
+use crate::error::{Error, Result};
+use crate::people::{Actor, Person};
+use crate::time::Timestamp;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// File name of the database inside a store directory.
+pub const DB_FILE: &str = "paicha.db";
+
+/// The device a store belongs to. Its Automerge actor id signs every change
+/// made here, so the server can bind changes to an enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    /// Device id (for example the tablet's asset number).
+    pub device_id: String,
+    /// Automerge actor id, hex.
+    pub actor: String,
+}
+
+/// A tablet's local store. See the module documentation.
+pub struct Store {
+    dir: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    device: DeviceInfo,
+    actor: Vec<u8>,
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic in another thread cannot leave a transaction open (rusqlite
+    // rolls back on drop), so the connection is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL: readers do not block the writer. FULL: a committed action survives
+    // power loss. temp_store in memory: no temp files on the tablet's flash.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Creates a new store in `dir` for the device `device_id`, with the
+    /// bundled checklist templates and the default policy loaded.
+    pub fn create(dir: &Path, device_id: &str) -> Result<Store> {
+        if device_id.trim().is_empty() {
+            return Err(Error::invalid("device id", "is empty"));
+        }
+        let path = dir.join(DB_FILE);
+        if path.exists() {
+            return Err(Error::StoreExists(dir.to_path_buf()));
+        }
+        std::fs::create_dir_all(dir.join("photos")).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+        let mut conn = connect(&path, true)?;
+        schema::upgrade(&mut conn, &path)?;
+        let actor = uuid::Uuid::new_v4().as_bytes().to_vec();
+        {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT INTO meta(key, value) VALUES ('device_id', ?1)", [device_id.trim()])?;
+            tx.execute("INSERT INTO meta(key, value) VALUES ('actor', ?1)", [hex(&actor)])?;
+            tx.execute("INSERT INTO meta(key, value) VALUES ('created_at', ?1)", [Timestamp::now().0.to_string()])?;
+            reference::load_bundled_templates(&tx)?;
+            reference::store_policy(&tx, &crate::policy::Policy::default())?;
+            tx.commit()?;
+        }
+        drop(conn);
+        Store::open(dir)
+    }
+
+    /// Opens an existing store, upgrading its schema if it is older than this
+    /// code. A corrupt database is moved aside and [`Error::Corrupt`] returned.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let path = dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(Error::NoStore(dir.to_path_buf()));
+        }
+        let opened = (|| -> rusqlite::Result<Connection> {
+            let conn = connect(&path, false)?;
+            let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+            if check != "ok" {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                    Some(check),
+                ));
+            }
+            Ok(conn)
+        })();
+        let mut writer = match opened {
+            Ok(c) => c,
+            Err(e) if is_corruption(&e) => return Err(move_aside(&path, &e.to_string())),
+            Err(e) => return Err(e.into()),
+        };
+        schema::upgrade(&mut writer, &path)?;
+        let reader = connect(&path, false)?;
+        let meta = |key: &str| -> Result<String> {
+            writer
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .map_err(|_| Error::Document { id: DB_FILE.into(), detail: format!("store has no {key}") })
+        };
+        let device_id = meta("device_id")?;
+        let actor_hex = meta("actor")?;
+        let actor = unhex(&actor_hex).ok_or_else(|| Error::invalid("store actor id", actor_hex.clone()))?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            device: DeviceInfo { device_id, actor: actor_hex },
+            actor,
+        })
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The device this store belongs to.
+    pub fn device(&self) -> &DeviceInfo {
+        &self.device
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer connection: all of
+    /// it is stored, or none of it.
+    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on the reader connection inside one read transaction, so it
+    /// sees one consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.reader);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.finish()?;
+        Ok(out)
+    }
+
+    /// The actor for person `person_id` on this device (R1), or NotFound.
+    fn actor_in(&self, conn: &Connection, person_id: &str) -> Result<Actor> {
+        let person: Person = reference::person_in(conn, person_id)?;
+        Ok(Actor { person, device_id: self.device.device_id.clone() })
+    }
+}
+
+fn move_aside(path: &Path, detail: &str) -> Error {
+    let suffix = format!("corrupt-{}", Timestamp::now().0);
+    let moved_to = path.with_extension(format!("db.{suffix}"));
+    let mut failed = None;
+    for ext in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{ext}", path.display()));
+        if from.exists() {
+            let to = PathBuf::from(format!("{}{ext}", moved_to.display()));
+            if let Err(e) = std::fs::rename(&from, &to) {
+                failed = Some(Error::Io { path: from, source: e });
+            }
+        }
+    }
+    match failed {
+        Some(e) => e,
+        None => Error::Corrupt { path: path.to_path_buf(), moved_to, detail: detail.to_string() },
+    }
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,564 @@
+//! Hidden dangers in the store: reporting, every workflow action (one
+//! transaction each), and the queries a tablet needs, all scoped to the
+//! person asking (R2).
+
+use super::{docs, photos, reference, Store};
+use crate::doc::{DocKind, RecordDoc};
+use crate::enterprise::RiskColour;
+use crate::error::{Error, Result, RuleError};
+use crate::hazard::{
+    escalation, fold, next_event, overdue_days, Action, EnterpriseRef, Escalation, Handling, Hazard, HazardKind,
+    HistoryEntry, Level, ReportData, Status,
+};
+use crate::people::{Actor, Person, Role};
+use crate::photo::PhotoRef;
+use crate::policy::Policy;
+use crate::stats::{self, GroupBy, Period, StatsInput, StatsRow};
+use crate::time::{end_of_cst_day, Timestamp};
+use crate::workflow::{decide, Context};
+use chrono::NaiveDate;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+/// What an inspector fills in to report a hidden danger. With an inspection
+/// and item, the description, legal basis, sector and level are pre-filled
+/// from the checklist item (R4).
+#[derive(Debug, Clone, Default)]
+pub struct NewHazard {
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// The inspection that found it.
+    pub inspection_id: Option<String>,
+    /// The checklist item (needs `inspection_id`).
+    pub item_code: Option<String>,
+    /// Where in the plant.
+    pub location: String,
+    /// What is wrong (defaults to the item's question).
+    pub description: Option<String>,
+    /// Kind (defaults to unsafe condition).
+    pub kind: Option<HazardKind>,
+    /// Level (a `direct` criterion makes it major whatever is asked).
+    pub level: Option<Level>,
+    /// On the spot or by deadline (defaults to deadline).
+    pub handling: Option<Handling>,
+    /// Before photos, imported with [`Store::import_photo`].
+    pub before_photos: Vec<PhotoRef>,
+    /// Required measures.
+    pub required_measures: String,
+    /// Responsible person at the enterprise.
+    pub responsible_person: String,
+    /// Funds, yuan.
+    pub funds: Option<f64>,
+    /// The second inspector(s) issuing the order.
+    pub co_inspectors: Vec<String>,
+    /// A deadline shorter than the policy's window (R5).
+    pub deadline: Option<NaiveDate>,
+    /// Sector (defaults to the template's or the enterprise's first).
+    pub sector: Option<String>,
+}
+
+/// Which hidden dangers to list.
+#[derive(Debug, Clone, Default)]
+pub struct HazardFilter {
+    /// One township.
+    pub township: Option<String>,
+    /// One enterprise.
+    pub enterprise: Option<String>,
+    /// One status.
+    pub status: Option<Status>,
+    /// One level.
+    pub level: Option<Level>,
+    /// Raised in one inspection.
+    pub inspection: Option<String>,
+}
+
+/// A hidden danger as lists show it: the projection row plus what is derived
+/// from the clock (overdue days, escalation). Never loads a document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HazardRow {
+    /// Id.
+    pub id: String,
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// Enterprise name.
+    pub enterprise_name: String,
+    /// Township.
+    pub township: String,
+    /// Grid.
+    pub grid: String,
+    /// Sector.
+    pub sector: String,
+    /// Risk colour.
+    pub risk_colour: RiskColour,
+    /// Level.
+    pub level: Level,
+    /// Status.
+    pub status: Status,
+    /// Handling.
+    pub handling: Handling,
+    /// Description.
+    pub description: String,
+    /// Reported at (device clock).
+    pub reported_at: Timestamp,
+    /// Reporter.
+    pub reported_by: String,
+    /// Current deadline.
+    pub deadline: NaiveDate,
+    /// Last evidence submission.
+    pub submitted_at: Option<Timestamp>,
+    /// Closure time.
+    pub closed_at: Option<Timestamp>,
+    /// Closure kind.
+    pub closure_kind: Option<String>,
+    /// Inspection.
+    pub inspection_id: Option<String>,
+    /// Checklist item.
+    pub item_code: Option<String>,
+    /// Listing level, if listed.
+    pub listed: Option<String>,
+    /// Conflicts waiting for a person (R14).
+    pub open_conflicts: i64,
+    /// When the enterprise asked to resume work (major).
+    pub resumption_requested_at: Option<Timestamp>,
+    /// Days past the deadline at the query's clock.
+    pub overdue_days: i64,
+    /// Escalation at the query's clock (R10).
+    pub escalation: Escalation,
+}
+
+const ROW_COLUMNS: &str =
+    "id, enterprise, enterprise_name, township, grid, sector, risk_colour, level, status, handling, \
+     description, reported_at, reported_by, deadline, submitted_at, closed_at, closure_kind, inspection_id, item_code, \
+     listed, open_conflicts, resumption_requested_at";
+
+fn bad(column: &str, value: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("hazards.{column} holds '{value}'").into(),
+    )
+}
+
+fn row_to_hazard_row(r: &Row, now: Timestamp, policy: &Policy) -> rusqlite::Result<HazardRow> {
+    let text = |i: usize| r.get::<_, String>(i);
+    let status = Status::parse(&text(8)?).map_err(|e| bad("status", e))?;
+    let level = Level::parse(&text(7)?).map_err(|e| bad("level", e))?;
+    let deadline_s = text(13)?;
+    let deadline =
+        NaiveDate::parse_from_str(&deadline_s, "%Y-%m-%d").map_err(|_| bad("deadline", deadline_s.clone()))?;
+    Ok(HazardRow {
+        id: text(0)?,
+        enterprise: text(1)?,
+        enterprise_name: text(2)?,
+        township: text(3)?,
+        grid: text(4)?,
+        sector: text(5)?,
+        risk_colour: RiskColour::parse(&text(6)?).map_err(|e| bad("risk_colour", e))?,
+        level,
+        status,
+        handling: Handling::parse(&text(9)?).map_err(|e| bad("handling", e))?,
+        description: text(10)?,
+        reported_at: Timestamp(r.get(11)?),
+        reported_by: text(12)?,
+        deadline,
+        submitted_at: r.get::<_, Option<i64>>(14)?.map(Timestamp),
+        closed_at: r.get::<_, Option<i64>>(15)?.map(Timestamp),
+        closure_kind: r.get(16)?,
+        inspection_id: r.get(17)?,
+        item_code: r.get(18)?,
+        listed: r.get(19)?,
+        open_conflicts: r.get(20)?,
+        resumption_requested_at: r.get::<_, Option<i64>>(21)?.map(Timestamp),
+        overdue_days: overdue_days(status, deadline, now),
+        escalation: escalation(status, level, deadline, now, policy),
+    })
+}
+
+/// SQL condition and parameters restricting rows to `viewer`'s scope (R2).
+fn scope_sql(viewer: &Person, params: &mut Vec<Value>) -> String {
+    match viewer.role {
+        Role::DistrictAdmin => "1".into(),
+        Role::Enterprise => {
+            params.push(Value::Text(viewer.enterprise.clone().unwrap_or_default()));
+            format!("enterprise = ?{}", params.len())
+        }
+        Role::Inspector | Role::Supervisor => {
+            if viewer.townships.is_empty() {
+                return "0".into();
+            }
+            let mut marks = vec![];
+            for t in &viewer.townships {
+                params.push(Value::Text(t.clone()));
+                marks.push(format!("?{}", params.len()));
+            }
+            format!("township IN ({})", marks.join(", "))
+        }
+    }
+}
+
+fn action_photos(a: &Action) -> Vec<&PhotoRef> {
+    match a {
+        Action::Report(r) => r.before_photos.iter().collect(),
+        Action::FixOnSite { after_photos, .. } | Action::SubmitEvidence { after_photos, .. } => {
+            after_photos.iter().collect()
+        }
+        Action::Edit(e) => e.add_before_photos.iter().collect(),
+        _ => vec![],
+    }
+}
+
+fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
+    let submitted_at = h.evidence.last().map(|e| e.at.0);
+    let closure_kind = h
+        .closure
+        .as_ref()
+        .map(|c| serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+    let listed = h.listing.map(|l| format!("{l:?}").to_lowercase());
+    let handling = match h.handling {
+        Handling::OnSite => "on_site",
+        Handling::Deadline => "deadline",
+    };
+    conn.execute(
+        "INSERT OR REPLACE INTO hazards(id, enterprise, enterprise_name, township, grid, sector, risk_colour, level,
+            status, handling, description, reported_at, reported_by, deadline, deadline_end, submitted_at, closed_at,
+            closure_kind, inspection_id, item_code, listed, open_conflicts, updated_at, resumption_requested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
+            ?23, ?24)",
+        params![
+            h.id,
+            h.enterprise.credit_code,
+            h.enterprise.name,
+            h.enterprise.township,
+            h.enterprise.grid,
+            h.sector,
+            h.enterprise.risk_colour.as_str(),
+            h.level.as_str(),
+            h.status.as_str(),
+            handling,
+            h.description,
+            h.reported_at.0,
+            h.reported_by,
+            h.deadline.format("%Y-%m-%d").to_string(),
+            end_of_cst_day(h.deadline).0,
+            submitted_at,
+            h.closure.as_ref().map(|c| c.at.0),
+            closure_kind,
+            h.inspection_id,
+            h.item_code,
+            listed,
+            h.open_conflicts().count() as i64,
+            now.0,
+            h.resumption_requested_at.map(|t| t.0),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn check_viewer(viewer: &Person, h_enterprise: &str, h_township: &str) -> Result<()> {
+    if viewer.in_scope(h_enterprise, h_township) {
+        Ok(())
+    } else {
+        Err(RuleError::new("R2", format!("{} has no scope over {h_enterprise} in {h_township}", viewer.id)).into())
+    }
+}
+
+impl Store {
+    fn load_hazard_events(&self, conn: &Connection, id: &str) -> Result<(RecordDoc, Vec<crate::hazard::Event>)> {
+        match docs::kind(conn, id)?.as_deref() {
+            Some("hazard") => {}
+            _ => return Err(Error::not_found("hidden danger", id)),
+        }
+        let doc = docs::load(conn, id, &self.actor)?.ok_or_else(|| Error::not_found("hidden danger", id))?;
+        let events = doc.events()?;
+        Ok((doc, events))
+    }
+
+    /// Applies `action` by `actor` inside an open transaction: the shared path
+    /// of every workflow action.
+    pub(super) fn act_in(
+        &self,
+        conn: &Connection,
+        actor: Actor,
+        hazard_id: &str,
+        action: Action,
+        now: Timestamp,
+    ) -> Result<Hazard> {
+        let (mut doc, mut events) = self.load_hazard_events(conn, hazard_id)?;
+        let state = fold(hazard_id, &events).ok_or_else(|| Error::Document {
+            id: hazard_id.into(),
+            detail: "the record has no valid report event".into(),
+        })?;
+        let policy = reference::policy_in(conn)?;
+        let inspection_open = match &state.inspection_id {
+            Some(i) => conn
+                .query_row("SELECT ended_at FROM inspections WHERE id = ?1", [i], |r| r.get::<_, Option<i64>>(0))
+                .optional()?
+                .map(|ended| ended.is_none()),
+            None => None,
+        };
+        let ctx = Context { now, policy: &policy, inspection_open };
+        let action = decide(Some(&state), &actor, action, &ctx)?;
+        photos::record_refs(conn, &self.dir, &action_photos(&action), now)?;
+        let event = next_event(&events, new_id(), now, actor, action);
+        doc.add_event(&event)?;
+        docs::append(conn, &mut doc, now)?;
+        events.push(event);
+        let h = fold(hazard_id, &events)
+            .ok_or_else(|| Error::Document { id: hazard_id.into(), detail: "fold lost the report".into() })?;
+        project(conn, &h, now)?;
+        Ok(h)
+    }
+
+    /// Reports a hidden danger as inspector `by` at `now`; for deadline
+    /// handling this issues the rectification order with its deadline (R5).
+    /// One transaction: on any error nothing is stored.
+    pub fn report_hazard(&self, by: &str, new: NewHazard, now: Timestamp) -> Result<Hazard> {
+        self.write(|tx| {
+            let actor = self.actor_in(tx, by)?;
+            let enterprise = reference::enterprise_in(tx, new.enterprise.trim())?;
+            let mut description = new.description.clone().filter(|d| !d.trim().is_empty());
+            let mut legal_basis = String::new();
+            let mut sector = new.sector.clone();
+            let mut level = new.level.unwrap_or(Level::General);
+            let mut criteria = vec![];
+            if new.item_code.is_some() && new.inspection_id.is_none() {
+                return Err(Error::invalid("item", "an item code needs the inspection it belongs to"));
+            }
+            if let Some(insp_id) = &new.inspection_id {
+                let doc =
+                    docs::load(tx, insp_id, &self.actor)?.ok_or_else(|| Error::not_found("inspection", insp_id))?;
+                let insp = doc.inspection()?;
+                if insp.header.enterprise != enterprise.credit_code {
+                    return Err(Error::invalid(
+                        "inspection",
+                        format!(
+                            "inspection {insp_id} is of enterprise {}, not {}",
+                            insp.header.enterprise, enterprise.credit_code
+                        ),
+                    ));
+                }
+                sector = sector.or(Some(insp.header.sector.clone()));
+                if let Some(code) = &new.item_code {
+                    let t = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
+                    let item = t.item(code).ok_or_else(|| {
+                        Error::invalid(
+                            "item",
+                            format!("item {code} does not exist in template {} v{}", t.id, t.version),
+                        )
+                    })?;
+                    if let Some(a) = insp.answers.get(code) {
+                        if !crate::inspection::is_finding(item, &a.value) {
+                            return Err(Error::invalid(
+                                "item",
+                                format!(
+                                    "item {code} was answered as conforming or not applicable; answer it again first"
+                                ),
+                            ));
+                        }
+                    }
+                    description = description.or(Some(item.question.clone()));
+                    legal_basis = item.legal_basis.clone();
+                    // R4: direct criteria always; composite ones once the inspection is complete.
+                    let mut probe = insp.clone();
+                    probe.answers.entry(code.clone()).or_insert_with(|| crate::inspection::Answer {
+                        item_code: code.clone(),
+                        value: crate::inspection::AnswerValue::DoesNotConform,
+                        note: String::new(),
+                        photos: vec![],
+                        by: by.to_string(),
+                        at: now,
+                    });
+                    let completed = insp.completion.is_some();
+                    if let Some(f) = probe.evaluate(&t).into_iter().find(|f| &f.item_code == code) {
+                        let reasons: Vec<String> =
+                            f.reasons.into_iter().filter(|r| completed || r.starts_with("direct")).collect();
+                        if !reasons.is_empty() {
+                            level = Level::Major;
+                            criteria = reasons;
+                        }
+                    }
+                }
+            }
+            let mut co = vec![];
+            for id in &new.co_inspectors {
+                co.push(reference::person_in(tx, id)?);
+            }
+            let report = ReportData {
+                enterprise: EnterpriseRef {
+                    credit_code: enterprise.credit_code.clone(),
+                    name: enterprise.name.clone(),
+                    township: enterprise.township.clone(),
+                    grid: enterprise.grid.clone(),
+                    risk_colour: enterprise.risk_colour,
+                },
+                sector: sector.or_else(|| enterprise.sectors.first().cloned()).unwrap_or_default(),
+                inspection_id: new.inspection_id.clone(),
+                item_code: new.item_code.clone(),
+                location: new.location.clone(),
+                description: description.unwrap_or_default(),
+                kind: new.kind.unwrap_or(HazardKind::UnsafeCondition),
+                level,
+                handling: new.handling.unwrap_or(Handling::Deadline),
+                before_photos: new.before_photos.clone(),
+                required_measures: new.required_measures.clone(),
+                responsible_person: new.responsible_person.clone(),
+                funds: new.funds,
+                legal_basis,
+                criteria,
+                co_inspectors: co,
+                deadline: new.deadline,
+                order_date: None,
+            };
+            let policy = reference::policy_in(tx)?;
+            let ctx = Context { now, policy: &policy, inspection_open: None };
+            let action = decide(None, &actor, Action::Report(Box::new(report)), &ctx)?;
+            photos::record_refs(tx, &self.dir, &action_photos(&action), now)?;
+            let id = new_id();
+            let event = next_event(&[], new_id(), now, actor, action);
+            let mut doc = RecordDoc::new(DocKind::Hazard, &id, &self.actor)?;
+            doc.add_event(&event)?;
+            docs::insert(tx, &mut doc, DocKind::Hazard, now)?;
+            let h = fold(&id, std::slice::from_ref(&event))
+                .ok_or_else(|| Error::Document { id: id.clone(), detail: "report did not fold".into() })?;
+            project(tx, &h, now)?;
+            Ok(h)
+        })
+    }
+
+    /// Takes a workflow action on a hidden danger as person `by` at `now`
+    /// (R5–R14). One durable transaction; on error nothing changes and the
+    /// error names the rule.
+    pub fn act(&self, by: &str, hazard_id: &str, action: Action, now: Timestamp) -> Result<Hazard> {
+        self.write(|tx| {
+            let actor = self.actor_in(tx, by)?;
+            self.act_in(tx, actor, hazard_id, action, now)
+        })
+    }
+
+    /// The full record, loaded from its document, for someone in scope (R2).
+    pub fn hazard(&self, viewer: &str, id: &str) -> Result<Hazard> {
+        self.read(|c| {
+            let viewer = reference::person_in(c, viewer)?;
+            let (_, events) = self.load_hazard_events(c, id)?;
+            let h = fold(id, &events).ok_or_else(|| Error::Document {
+                id: id.into(),
+                detail: "the record has no valid report event".into(),
+            })?;
+            check_viewer(&viewer, &h.enterprise.credit_code, &h.enterprise.township)?;
+            Ok(h)
+        })
+    }
+
+    /// Every event of a record, applied or not, in order (R1).
+    pub fn history(&self, viewer: &str, id: &str) -> Result<Vec<HistoryEntry>> {
+        Ok(self.hazard(viewer, id)?.history)
+    }
+
+    fn query_rows(
+        &self,
+        viewer: &str,
+        condition: &str,
+        mut params: Vec<Value>,
+        order: &str,
+        now: Timestamp,
+    ) -> Result<Vec<HazardRow>> {
+        self.read(|c| {
+            let viewer = reference::person_in(c, viewer)?;
+            let policy = reference::policy_in(c)?;
+            let scope = scope_sql(&viewer, &mut params);
+            let sql = format!("SELECT {ROW_COLUMNS} FROM hazards WHERE ({scope}) AND ({condition}) ORDER BY {order}");
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(params.iter()), |r| row_to_hazard_row(r, now, &policy))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Hidden dangers in `viewer`'s scope matching `filter`, newest first.
+    pub fn list_hazards(&self, viewer: &str, filter: &HazardFilter, now: Timestamp) -> Result<Vec<HazardRow>> {
+        let mut conds = vec!["1".to_string()];
+        let mut params: Vec<Value> = vec![];
+        let mut add = |col: &str, v: Option<String>, conds: &mut Vec<String>| {
+            if let Some(v) = v {
+                params.push(Value::Text(v));
+                conds.push(format!("{col} = ?{}", params.len()));
+            }
+        };
+        add("township", filter.township.clone(), &mut conds);
+        add("enterprise", filter.enterprise.clone(), &mut conds);
+        add("status", filter.status.map(|s| s.as_str().to_string()), &mut conds);
+        add("level", filter.level.map(|l| l.as_str().to_string()), &mut conds);
+        add("inspection_id", filter.inspection.clone(), &mut conds);
+        self.query_rows(viewer, &conds.join(" AND "), params, "reported_at DESC, id", now)
+    }
+
+    /// What waits for `viewer`'s decision: a supervisor's township review
+    /// queue (R8), or the district's verification queue (R11), oldest first.
+    pub fn review_queue(&self, viewer: &str, now: Timestamp) -> Result<Vec<HazardRow>> {
+        let person = self.person(viewer)?;
+        let status = match person.role {
+            Role::Supervisor => Status::PendingReview,
+            Role::DistrictAdmin => Status::PendingVerification,
+            _ => {
+                return Err(RuleError::new(
+                    "R8",
+                    format!("{viewer} is a {}; review queues belong to supervisors and the district", person.role),
+                )
+                .into())
+            }
+        };
+        self.query_rows(
+            viewer,
+            "status = ?1",
+            vec![Value::Text(status.as_str().into())],
+            "COALESCE(submitted_at, reported_at), id",
+            now,
+        )
+    }
+
+    /// Open hidden dangers past their deadline at `now` (R10), most overdue first.
+    pub fn overdue(&self, viewer: &str, now: Timestamp) -> Result<Vec<HazardRow>> {
+        self.query_rows(
+            viewer,
+            "status IN ('rectifying', 'pending_review', 'pending_verification') AND deadline_end < ?1",
+            vec![Value::Integer(now.0)],
+            "deadline_end, id",
+            now,
+        )
+    }
+
+    /// Open hidden dangers whose deadline falls within `days` days of `now`.
+    pub fn due_soon(&self, viewer: &str, now: Timestamp, days: u32) -> Result<Vec<HazardRow>> {
+        let until = end_of_cst_day(now.cst_date() + chrono::Duration::days(days.into()));
+        self.query_rows(
+            viewer,
+            "status IN ('rectifying', 'pending_review', 'pending_verification') AND deadline_end >= ?1 AND deadline_end <= ?2",
+            vec![Value::Integer(now.0), Value::Integer(until.0)],
+            "deadline_end, id",
+            now,
+        )
+    }
+
+    /// Records with conflicts waiting for a person (R14).
+    pub fn conflicts(&self, viewer: &str, now: Timestamp) -> Result<Vec<HazardRow>> {
+        self.query_rows(viewer, "open_conflicts > 0", vec![], "reported_at, id", now)
+    }
+
+    /// Statistics of domain.md §6 over `viewer`'s scope, from projections only.
+    pub fn statistics(&self, viewer: &str, group_by: GroupBy, period: Period, now: Timestamp) -> Result<Vec<StatsRow>> {
+        let rows = self.list_hazards(viewer, &HazardFilter::default(), now)?;
+        let inputs: Vec<StatsInput> = rows.iter().map(StatsInput::from).collect();
+        Ok(stats::compute(&inputs, group_by, period, now))
+    }
+
+    /// Every record in `viewer`'s scope, loaded whole: for export and audit.
+    pub fn export_hazards(&self, viewer: &str) -> Result<Vec<Hazard>> {
+        let ids: Vec<String> =
+            self.list_hazards(viewer, &HazardFilter::default(), Timestamp::now())?.into_iter().map(|r| r.id).collect();
+        ids.iter().map(|id| self.hazard(viewer, id)).collect()
+    }
+}

@@ -1,0 +1,142 @@
+//! Photos on disk, content-addressed by SHA-256: `photos/ab/abcd...jpg`.
+//!
+//! A photo is copied in before the action that uses it; the action's
+//! transaction records it in the `photos` table only after checking the file
+//! is there and intact. A missing or altered file is reported, never ignored.
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::photo::{Gps, PhotoRef, PhotoRole};
+use crate::time::Timestamp;
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A stored photo that is not what the records say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhotoProblem {
+    /// The photo's hash.
+    pub sha256: String,
+    /// Where it should be.
+    pub path: PathBuf,
+    /// `missing` or `altered` (its bytes no longer hash to its name).
+    pub problem: String,
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    super::hex(&Sha256::digest(bytes))
+}
+
+impl Store {
+    /// Where the photo with `sha256` lives in this store.
+    pub fn photo_path(&self, sha256: &str) -> PathBuf {
+        photo_path(&self.dir, sha256)
+    }
+
+    /// Copies a JPEG into the store and returns its reference. Refuses a file
+    /// that is missing, not a JPEG or larger than the policy allows. Adding
+    /// the same bytes twice stores them once.
+    pub fn import_photo(
+        &self,
+        path: &Path,
+        role: PhotoRole,
+        captured_at: Option<Timestamp>,
+        gps: Option<Gps>,
+    ) -> Result<PhotoRef> {
+        let what = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| Error::Photo { what: what.clone(), problem: e.to_string() })?;
+        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Err(Error::Photo { what, problem: "is not a JPEG file".into() });
+        }
+        let max = self.policy()?.at(Timestamp::now().cst_date()).max_photo_bytes;
+        if bytes.len() as u64 > max {
+            return Err(Error::Photo {
+                what,
+                problem: format!("is {} bytes, more than the {} allowed", bytes.len(), max),
+            });
+        }
+        let sha = sha_hex(&bytes);
+        let dest = self.photo_path(&sha);
+        if !dest.is_file() || std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0) != bytes.len() as u64 {
+            write_atomically(&dest, &bytes)?;
+        }
+        Ok(PhotoRef {
+            sha256: sha,
+            bytes: bytes.len() as u64,
+            role,
+            captured_at,
+            gps,
+            device_id: self.device.device_id.clone(),
+        })
+    }
+
+    /// Checks every photo the records refer to: present and intact.
+    pub fn verify_photos(&self) -> Result<Vec<PhotoProblem>> {
+        let shas: Vec<String> = self.read(|c| {
+            let mut stmt = c.prepare("SELECT sha256 FROM photos ORDER BY sha256")?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })?;
+        let mut problems = vec![];
+        for sha in shas {
+            let path = self.photo_path(&sha);
+            match std::fs::read(&path) {
+                Err(_) => problems.push(PhotoProblem { sha256: sha, path, problem: "missing".into() }),
+                Ok(b) if sha_hex(&b) != sha => {
+                    problems.push(PhotoProblem { sha256: sha, path, problem: "altered".into() })
+                }
+                Ok(_) => {}
+            }
+        }
+        Ok(problems)
+    }
+}
+
+pub(super) fn photo_path(dir: &Path, sha256: &str) -> PathBuf {
+    let prefix = sha256.get(..2).unwrap_or("xx");
+    dir.join("photos").join(prefix).join(format!("{sha256}.jpg"))
+}
+
+fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io { path: dest.to_path_buf(), source: e };
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let tmp = dest.with_extension("part");
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, dest).map_err(io)?;
+    Ok(())
+}
+
+/// Inside an action's transaction: every referenced photo must be in the
+/// store and intact; then it is recorded.
+pub(super) fn record_refs(conn: &Connection, dir: &Path, photos: &[&PhotoRef], now: Timestamp) -> Result<()> {
+    for p in photos {
+        let path = photo_path(dir, &p.sha256);
+        let bytes = std::fs::read(&path).map_err(|_| Error::Photo {
+            what: p.sha256.clone(),
+            problem: format!("is not in the store ({}): import it first", path.display()),
+        })?;
+        if sha_hex(&bytes) != p.sha256 {
+            return Err(Error::Photo {
+                what: p.sha256.clone(),
+                problem: "file was altered: its hash does not match".into(),
+            });
+        }
+        let role = match p.role {
+            PhotoRole::Before => "before",
+            PhotoRole::After => "after",
+            PhotoRole::Document => "document",
+        };
+        conn.execute(
+            "INSERT OR IGNORE INTO photos(sha256, bytes, role, captured_at, device_id, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![p.sha256, bytes.len() as i64, role, p.captured_at.map(|t| t.0), p.device_id, now.0],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Reference data a district manages: people, enterprises, checklist
+//! templates and the policy. Plain tables, not documents: a tablet receives
+//! them from the district and does not edit them offline.
+
+use super::Store;
+use crate::enterprise::Enterprise;
+use crate::error::{Error, Result, RuleError};
+use crate::people::Person;
+use crate::policy::Policy;
+use crate::template::{self, Template};
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+
+pub(super) fn person_in(conn: &Connection, id: &str) -> Result<Person> {
+    let json: Option<String> =
+        conn.query_row("SELECT json FROM people WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    let json = json.ok_or_else(|| Error::not_found("person", id))?;
+    serde_json::from_str(&json).map_err(|e| Error::Document { id: format!("person {id}"), detail: e.to_string() })
+}
+
+pub(super) fn enterprise_in(conn: &Connection, code: &str) -> Result<Enterprise> {
+    let json: Option<String> =
+        conn.query_row("SELECT json FROM enterprises WHERE credit_code = ?1", [code], |r| r.get(0)).optional()?;
+    let json = json.ok_or_else(|| Error::not_found("enterprise", code))?;
+    serde_json::from_str(&json).map_err(|e| Error::Document { id: format!("enterprise {code}"), detail: e.to_string() })
+}
+
+pub(super) fn template_in(conn: &Connection, id: &str, version: Option<u32>) -> Result<Template> {
+    let json: Option<String> = match version {
+        Some(v) => conn
+            .query_row("SELECT json FROM templates WHERE id = ?1 AND version = ?2", params![id, v], |r| r.get(0))
+            .optional()?,
+        None => conn
+            .query_row("SELECT json FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1", [id], |r| r.get(0))
+            .optional()?,
+    };
+    let name = match version {
+        Some(v) => format!("{id} v{v}"),
+        None => id.to_string(),
+    };
+    let json = json.ok_or_else(|| Error::not_found("template", name.clone()))?;
+    serde_json::from_str(&json).map_err(|e| Error::Document { id: format!("template {name}"), detail: e.to_string() })
+}
+
+pub(super) fn policy_in(conn: &Connection) -> Result<Policy> {
+    let json: Option<String> = conn.query_row("SELECT json FROM policy WHERE id = 1", [], |r| r.get(0)).optional()?;
+    match json {
+        None => Ok(Policy::default()),
+        Some(j) => serde_json::from_str(&j).map_err(|e| Error::Document { id: "policy".into(), detail: e.to_string() }),
+    }
+}
+
+pub(super) fn store_policy(conn: &Connection, policy: &Policy) -> Result<()> {
+    let json = serde_json::to_string(policy).map_err(|e| Error::invalid("policy", e.to_string()))?;
+    conn.execute("INSERT OR REPLACE INTO policy(id, json) VALUES (1, ?1)", [json])?;
+    Ok(())
+}
+
+/// R3: stores a template version; the same version with other content is refused.
+fn put_template(conn: &Connection, t: &Template) -> Result<bool> {
+    t.validate().map_err(|e| Error::invalid("template", e))?;
+    let json = serde_json::to_string(t).map_err(|e| Error::invalid("template", e.to_string()))?;
+    let sha = super::hex(&Sha256::digest(json.as_bytes()));
+    let existing: Option<String> = conn
+        .query_row("SELECT sha256 FROM templates WHERE id = ?1 AND version = ?2", params![t.id, t.version], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match existing {
+        Some(s) if s == sha => Ok(false),
+        Some(_) => Err(RuleError::new(
+            "R3",
+            format!(
+                "template {} version {} is published and never changes; publish version {}",
+                t.id,
+                t.version,
+                t.version + 1
+            ),
+        )
+        .into()),
+        None => {
+            conn.execute(
+                "INSERT INTO templates(id, version, sector, title, sha256, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![t.id, t.version, t.sector, t.title, sha, json],
+            )?;
+            Ok(true)
+        }
+    }
+}
+
+pub(super) fn load_bundled_templates(conn: &Connection) -> Result<()> {
+    for (file, text) in template::bundled() {
+        let t: Template = serde_json::from_str(text)
+            .map_err(|e| Error::invalid(format!("bundled checklist {file}"), e.to_string()))?;
+        put_template(conn, &t)?;
+    }
+    Ok(())
+}
+
+/// A line of the template list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TemplateSummary {
+    /// Id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// Sector.
+    pub sector: String,
+    /// Title.
+    pub title: String,
+    /// Number of items.
+    pub items: usize,
+}
+
+impl Store {
+    /// Adds or replaces a person (a district admin's job; the sync server will
+    /// push these). Validates the role's scope fields.
+    pub fn put_person(&self, person: &Person) -> Result<()> {
+        person.validate().map_err(|e| Error::invalid("person", e))?;
+        let json = serde_json::to_string(person).map_err(|e| Error::invalid("person", e.to_string()))?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO people(id, role, json) VALUES (?1, ?2, ?3)",
+                params![person.id, person.role.as_str(), json],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The person with `id`.
+    pub fn person(&self, id: &str) -> Result<Person> {
+        self.read(|c| person_in(c, id))
+    }
+
+    /// Everyone known to this store.
+    pub fn people(&self) -> Result<Vec<Person>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT json FROM people ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = vec![];
+            for j in rows {
+                out.push(serde_json::from_str(&j?).map_err(|e| Error::invalid("person", e.to_string()))?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Imports enterprises all or nothing: every credit code is validated and
+    /// a duplicate in the input is refused before anything is written.
+    /// Existing enterprises with the same code are updated. Returns the count.
+    pub fn import_enterprises(&self, enterprises: Vec<Enterprise>) -> Result<usize> {
+        let mut seen = HashSet::new();
+        let mut valid = Vec::with_capacity(enterprises.len());
+        for (i, e) in enterprises.into_iter().enumerate() {
+            let e = e.validate().map_err(|m| Error::invalid(format!("enterprise #{}", i + 1), m))?;
+            if !seen.insert(e.credit_code.clone()) {
+                return Err(Error::invalid(
+                    format!("enterprise #{}", i + 1),
+                    format!("credit code {} appears twice", e.credit_code),
+                ));
+            }
+            valid.push(e);
+        }
+        self.write(|tx| {
+            let mut stmt = tx.prepare(
+                "INSERT OR REPLACE INTO enterprises(credit_code, name, township, grid, risk_colour, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in &valid {
+                let json = serde_json::to_string(e).map_err(|x| Error::invalid("enterprise", x.to_string()))?;
+                stmt.execute(params![e.credit_code, e.name, e.township, e.grid, e.risk_colour.as_str(), json])?;
+            }
+            Ok(valid.len())
+        })
+    }
+
+    /// The enterprise with credit code `code`.
+    pub fn enterprise(&self, code: &str) -> Result<Enterprise> {
+        self.read(|c| enterprise_in(c, code.trim()))
+    }
+
+    /// Enterprises, optionally of one township, by name.
+    pub fn enterprises(&self, township: Option<&str>) -> Result<Vec<Enterprise>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT json FROM enterprises WHERE (?1 IS NULL OR township = ?1) ORDER BY township, name")?;
+            let rows = stmt.query_map([township], |r| r.get::<_, String>(0))?;
+            let mut out = vec![];
+            for j in rows {
+                out.push(serde_json::from_str(&j?).map_err(|e| Error::invalid("enterprise", e.to_string()))?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Publishes a template version (R3: a published version never changes).
+    /// Returns false if the identical version was already there.
+    pub fn import_template(&self, t: &Template) -> Result<bool> {
+        self.write(|tx| put_template(tx, t))
+    }
+
+    /// A template version, or the latest version when `version` is None.
+    pub fn template(&self, id: &str, version: Option<u32>) -> Result<Template> {
+        self.read(|c| template_in(c, id, version))
+    }
+
+    /// All template versions.
+    pub fn templates(&self) -> Result<Vec<TemplateSummary>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT json FROM templates ORDER BY id, version")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = vec![];
+            for j in rows {
+                let t: Template = serde_json::from_str(&j?).map_err(|e| Error::invalid("template", e.to_string()))?;
+                out.push(TemplateSummary {
+                    items: t.items().count(),
+                    id: t.id,
+                    version: t.version,
+                    sector: t.sector,
+                    title: t.title,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The policy in this store.
+    pub fn policy(&self) -> Result<Policy> {
+        self.read(policy_in)
+    }
+
+    /// Replaces the policy (all its versions). Validated first.
+    pub fn set_policy(&self, policy: &Policy) -> Result<()> {
+        policy.validate().map_err(|e| Error::invalid("policy", e))?;
+        self.write(|tx| store_policy(tx, policy))
+    }
+}
