@@ -83,6 +83,14 @@ pub enum Handling {
 }
 
 impl Handling {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Handling::OnSite => "on_site",
+            Handling::Deadline => "deadline",
+        }
+    }
+
     /// Parses `on_site` and `deadline`.
     pub fn parse(s: &str) -> Result<Handling, String> {
         match s.trim() {
@@ -1180,7 +1188,9 @@ impl Hazard {
 
 fn summary(a: &Action) -> String {
     match a {
-        Action::Report(r) => format!("报告隐患 reported ({}, {:?}): {}", r.level.as_str(), r.handling, r.description),
+        Action::Report(r) => {
+            format!("报告隐患 reported ({}, {}): {}", r.level.as_str(), r.handling.as_str(), r.description)
+        }
         Action::FixOnSite { description, .. } => format!("即查即改 fixed on site: {description}"),
         Action::SubmitEvidence { after_photos, description, .. } => {
             format!("提交整改材料 evidence ({} photos): {description}", after_photos.len())

@@ -185,7 +185,7 @@ pub fn check_start(header: &InspectionHeader, starter: &Person) -> Result<(), Ru
     if starter.role != Role::Inspector && !self_check {
         return Err(RuleError::new(
             "R2",
-            format!("{} is a {}; only inspectors run inspections", starter.id, starter.role),
+            format!("{} is {}; only inspectors run inspections", starter.id, starter.role.with_article()),
         ));
     }
     if !starter.in_scope(&header.enterprise, &header.township) {

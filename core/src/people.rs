@@ -44,6 +44,18 @@ impl Role {
     }
 }
 
+impl Role {
+    /// The role with its article, for messages: "an inspector", "a supervisor".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Inspector => "an inspector",
+            Role::Enterprise => "an enterprise user",
+            Role::Supervisor => "a supervisor",
+            Role::DistrictAdmin => "a district admin",
+        }
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

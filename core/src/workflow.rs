@@ -157,7 +157,7 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
             return rule("R2", format!("'{}' needs an existing hidden danger", action.name()));
         };
         require(p.role == Role::Inspector, "R2", || {
-            format!("{} is a {}; only inspectors record hidden dangers", p.id, p.role)
+            format!("{} is {}; only inspectors record hidden dangers", p.id, p.role.with_article())
         })?;
         require(p.in_scope(&r.enterprise.credit_code, &r.enterprise.township), "R2", || {
             format!("{} has no scope over {} in {}", p.id, r.enterprise.credit_code, r.enterprise.township)
@@ -182,7 +182,7 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         Action::Report(_) => rule("R1", format!("hidden danger {} is already reported", h.id)),
         Action::FixOnSite { after_photos, description } => {
             require(p.role == Role::Inspector, "R6", || {
-                format!("{} is a {}; only the inspector closes an on-the-spot fix", p.id, p.role)
+                format!("{} is {}; only the inspector closes an on-the-spot fix", p.id, p.role.with_article())
             })?;
             require(h.level == Level::General, "R6", || {
                 "an on-the-spot fix is not allowed for a major hidden danger".into()
@@ -199,7 +199,11 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         }
         Action::SubmitEvidence { after_photos, description, .. } => {
             require(matches!(p.role, Role::Enterprise | Role::Inspector), "R7", || {
-                format!("{} is a {}; evidence comes from the enterprise or an inspector on its behalf", p.id, p.role)
+                format!(
+                    "{} is {}; evidence comes from the enterprise or an inspector on its behalf",
+                    p.id,
+                    p.role.with_article()
+                )
             })?;
             status_in(h, &[Status::Rectifying, Status::PendingReview], "R7", "submitting evidence")?;
             require(!after_photos.is_empty(), "R7", || "evidence needs at least one after photo".into())?;
@@ -213,7 +217,12 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         }
         Action::Review { approve, opinion } => {
             require(is_township_supervisor(actor, h), "R8", || {
-                format!("only a supervisor of township {} may review; {} is a {}", h.enterprise.township, p.id, p.role)
+                format!(
+                    "only a supervisor of township {} may review; {} is {}",
+                    h.enterprise.township,
+                    p.id,
+                    p.role.with_article()
+                )
             })?;
             status_in(h, &[Status::PendingReview], "R8", "a review")?;
             if !approve {
@@ -223,7 +232,11 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         }
         Action::Verify { approve, opinion } => {
             require(p.role == Role::DistrictAdmin, "R11", || {
-                format!("only the district verifies (核销) a major hidden danger; {} is a {}", p.id, p.role)
+                format!(
+                    "only the district verifies (核销) a major hidden danger; {} is {}",
+                    p.id,
+                    p.role.with_article()
+                )
             })?;
             status_in(h, &[Status::PendingVerification], "R11", "verification")?;
             if !approve {
@@ -233,7 +246,7 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         }
         Action::RequestExtension { reason, proposed_deadline } => {
             require(p.role == Role::Enterprise, "R9", || {
-                format!("the enterprise asks for an extension; {} is a {}", p.id, p.role)
+                format!("the enterprise asks for an extension; {} is {}", p.id, p.role.with_article())
             })?;
             status_in(h, &[Status::Rectifying, Status::PendingReview], "R9", "an extension request")?;
             require(at <= end_of_cst_day(h.deadline), "R9", || {
@@ -270,8 +283,10 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         Action::Void { reason } => {
             require(is_township_supervisor(actor, h) || p.role == Role::DistrictAdmin, "R12", || {
                 format!(
-                    "only a supervisor of township {} voids a record; {} is a {}",
-                    h.enterprise.township, p.id, p.role
+                    "only a supervisor of township {} voids a record; {} is {}",
+                    h.enterprise.township,
+                    p.id,
+                    p.role.with_article()
                 )
             })?;
             require(h.status != Status::Voided, "R12", || "the record is already voided".into())?;
@@ -305,7 +320,7 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         }
         Action::SubmitPlan { plan } => {
             require(p.role == Role::Enterprise, "R11", || {
-                format!("the enterprise writes the governance plan; {} is a {}", p.id, p.role)
+                format!("the enterprise writes the governance plan; {} is {}", p.id, p.role.with_article())
             })?;
             require(h.level == Level::Major, "R11", || "only a major hidden danger has a governance plan".into())?;
             status_in(h, &[Status::Rectifying, Status::PendingReview], "R11", "a governance plan")?;
@@ -341,7 +356,11 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
         }
         Action::Edit(edit) => {
             require(matches!(p.role, Role::Inspector | Role::Supervisor | Role::DistrictAdmin), "R2", || {
-                format!("{} is a {}; the enterprise does not edit the record, it submits evidence", p.id, p.role)
+                format!(
+                    "{} is {}; the enterprise does not edit the record, it submits evidence",
+                    p.id,
+                    p.role.with_article()
+                )
             })?;
             require(!edit.is_empty(), "R1", || "the edit changes nothing".into())?;
             status_in(h, &open, "R1", "an edit")

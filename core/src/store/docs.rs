@@ -62,3 +62,27 @@ pub fn append(conn: &Connection, doc: &mut RecordDoc, now: Timestamp) -> Result<
     )?;
     Ok(())
 }
+
+/// Resolves a full id or an unambiguous prefix (at least 4 characters) of a
+/// document of `kind`, so people can type `3f2a` instead of a whole UUID.
+pub fn resolve(conn: &Connection, kind: DocKind, id_or_prefix: &str) -> Result<Option<String>> {
+    let s = id_or_prefix.trim();
+    if conn
+        .query_row("SELECT 1 FROM documents WHERE id = ?1 AND kind = ?2", params![s, kind.as_str()], |_| Ok(()))
+        .optional()?
+        .is_some()
+    {
+        return Ok(Some(s.to_string()));
+    }
+    if s.len() < 4 || s.contains(['%', '_']) {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare("SELECT id FROM documents WHERE kind = ?1 AND id LIKE ?2 || '%' LIMIT 2")?;
+    let found: Vec<String> =
+        stmt.query_map(params![kind.as_str(), s], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    match found.len() {
+        1 => Ok(found.into_iter().next()),
+        0 => Ok(None),
+        _ => Err(crate::error::Error::invalid("id", format!("'{s}' matches several records; type more of it"))),
+    }
+}

@@ -215,10 +215,7 @@ fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
         .as_ref()
         .map(|c| serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
     let listed = h.listing.map(|l| format!("{l:?}").to_lowercase());
-    let handling = match h.handling {
-        Handling::OnSite => "on_site",
-        Handling::Deadline => "deadline",
-    };
+    let handling = h.handling.as_str();
     conn.execute(
         "INSERT OR REPLACE INTO hazards(id, enterprise, enterprise_name, township, grid, sector, risk_colour, level,
             status, handling, description, reported_at, reported_by, deadline, deadline_end, submitted_at, closed_at,
@@ -506,7 +503,10 @@ impl Store {
             _ => {
                 return Err(RuleError::new(
                     "R8",
-                    format!("{viewer} is a {}; review queues belong to supervisors and the district", person.role),
+                    format!(
+                        "{viewer} is {}; review queues belong to supervisors and the district",
+                        person.role.with_article()
+                    ),
                 )
                 .into())
             }

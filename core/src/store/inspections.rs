@@ -245,15 +245,17 @@ impl Store {
             tx.execute("UPDATE inspections SET ended_at = ?2 WHERE id = ?1", params![inspection_id, now.0])?;
             let template = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
             let findings = insp.evaluate(&template);
-            let reported: Vec<(String, Option<String>, String)> = {
+            let reported: Vec<(String, Option<String>, String, bool)> = {
                 let mut stmt = tx.prepare(
-                    "SELECT id, item_code, level FROM hazards WHERE inspection_id = ?1 AND status != 'voided' ORDER BY id",
+                    "SELECT id, item_code, level, status IN ('rectifying', 'pending_review', 'pending_verification')
+                     FROM hazards WHERE inspection_id = ?1 AND status != 'voided' ORDER BY id",
                 )?;
-                let rows = stmt.query_map([inspection_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                let rows = stmt.query_map([inspection_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             let mut raised = vec![];
-            for (hazard_id, item, level) in &reported {
+            // Closed ones (fixed on the spot) stay closed; the finding still shows it as major.
+            for (hazard_id, item, level, _) in reported.iter().filter(|r| r.3) {
                 let Some(f) = findings.iter().find(|f| Some(&f.item_code) == item.as_ref()) else { continue };
                 let composite: Vec<String> = f.reasons.iter().filter(|r| r.starts_with("composite")).cloned().collect();
                 if f.major && level == Level::General.as_str() && !composite.is_empty() {
@@ -263,10 +265,15 @@ impl Store {
             }
             let unreported = findings
                 .iter()
-                .filter(|f| !reported.iter().any(|(_, item, _)| item.as_deref() == Some(f.item_code.as_str())))
+                .filter(|f| !reported.iter().any(|(_, item, _, _)| item.as_deref() == Some(f.item_code.as_str())))
                 .cloned()
                 .collect();
-            Ok(CompletionReport { inspection_id: inspection_id.to_string(), findings, raised_to_major: raised, unreported })
+            Ok(CompletionReport {
+                inspection_id: inspection_id.to_string(),
+                findings,
+                raised_to_major: raised,
+                unreported,
+            })
         })
     }
 

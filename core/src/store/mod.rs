@@ -225,5 +225,19 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
+impl Store {
+    /// The full id of a hidden danger from its id or a unique prefix of it.
+    pub fn resolve_hazard_id(&self, id_or_prefix: &str) -> Result<String> {
+        self.read(|c| docs::resolve(c, crate::doc::DocKind::Hazard, id_or_prefix))?
+            .ok_or_else(|| Error::not_found("hidden danger", id_or_prefix))
+    }
+
+    /// The full id of an inspection from its id or a unique prefix of it.
+    pub fn resolve_inspection_id(&self, id_or_prefix: &str) -> Result<String> {
+        self.read(|c| docs::resolve(c, crate::doc::DocKind::Inspection, id_or_prefix))?
+            .ok_or_else(|| Error::not_found("inspection", id_or_prefix))
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,13 @@ pub(super) fn person_in(conn: &Connection, id: &str) -> Result<Person> {
 pub(super) fn enterprise_in(conn: &Connection, code: &str) -> Result<Enterprise> {
     let json: Option<String> =
         conn.query_row("SELECT json FROM enterprises WHERE credit_code = ?1", [code], |r| r.get(0)).optional()?;
-    let json = json.ok_or_else(|| Error::not_found("enterprise", code))?;
+    let Some(json) = json else {
+        // Say why: a mistyped code is invalid, a valid one is simply unknown here.
+        return Err(match crate::credit_code::validate(code) {
+            Err(reason) => Error::invalid("enterprise", reason),
+            Ok(_) => Error::not_found("enterprise", code),
+        });
+    };
     serde_json::from_str(&json).map_err(|e| Error::Document { id: format!("enterprise {code}"), detail: e.to_string() })
 }
 

@@ -1,0 +1,569 @@
+//! What each command does: parse its flags into core types, call the store,
+//! print the result.
+
+use crate::import;
+use crate::output::{self, Out};
+use crate::{
+    Cli, Command, EnterpriseCmd, HazardCmd, InspectionCmd, PersonCmd, PhotoArgs, PhotosCmd, PolicyCmd, TemplateCmd,
+};
+use chrono::NaiveDate;
+use paicha_core::hazard::{Action, Edit, GovernancePlan, Handling, HazardKind, Level, ListingLevel, Status};
+use paicha_core::inspection::{AnswerValue, Signature, Source};
+use paicha_core::people::{Person, Role};
+use paicha_core::photo::{Gps, PhotoRef, PhotoRole};
+use paicha_core::policy::Policy;
+use paicha_core::stats::{GroupBy, Period};
+use paicha_core::store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
+use paicha_core::template::Template;
+use paicha_core::time::{parse_date, Timestamp};
+use paicha_core::{demo, Error};
+use std::path::Path;
+
+/// A CLI failure: a core error or a usage mistake, with an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// From the core.
+    #[error(transparent)]
+    Core(#[from] Error),
+    /// A flag or file the user gave is wrong.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    /// Exit code: 3 rule broken, 4 not found, 5 invalid input, 1 anything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Core(Error::Rule(_)) => 3,
+            CliError::Core(Error::NotFound { .. }) | CliError::Core(Error::NoStore(_)) => 4,
+            CliError::Core(Error::Invalid { .. }) | CliError::Core(Error::Photo { .. }) | CliError::Usage(_) => 5,
+            CliError::Core(_) => 1,
+        }
+    }
+
+    /// A short machine-readable kind for `--json` errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CliError::Core(Error::Rule(_)) => "rule",
+            CliError::Core(Error::NotFound { .. }) | CliError::Core(Error::NoStore(_)) => "not_found",
+            CliError::Core(Error::Invalid { .. }) | CliError::Usage(_) => "invalid",
+            CliError::Core(Error::Photo { .. }) => "photo",
+            CliError::Core(Error::Corrupt { .. }) => "corrupt",
+            CliError::Core(Error::SchemaTooNew { .. }) => "schema_too_new",
+            CliError::Core(_) => "storage",
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, CliError>;
+
+fn usage<T>(r: std::result::Result<T, String>) -> Result<T> {
+    r.map_err(CliError::Usage)
+}
+
+fn date(field: &str, s: &str) -> Result<NaiveDate> {
+    usage(parse_date(field, s))
+}
+
+struct Ctx {
+    store: Store,
+    out: Out,
+    now: Timestamp,
+    who: Option<String>,
+}
+
+impl Ctx {
+    fn who(&self) -> Result<&str> {
+        self.who
+            .as_deref()
+            .ok_or_else(|| CliError::Usage("this command needs the acting person: --as <person id>".into()))
+    }
+
+    fn photos(&self, args: &PhotoArgs, role: PhotoRole) -> Result<Vec<PhotoRef>> {
+        let gps = args.gps.as_deref().map(Gps::parse).transpose().map_err(CliError::Usage)?;
+        let mut out = vec![];
+        for p in &args.photo {
+            out.push(self.store.import_photo(p, role, Some(self.now), gps)?);
+        }
+        Ok(out)
+    }
+
+    fn act(&self, id: &str, action: Action) -> Result<i32> {
+        let id = self.store.resolve_hazard_id(id)?;
+        let h = self.store.act(self.who()?, &id, action, self.now)?;
+        self.out.hazard(&h, self.now, &self.store.policy()?);
+        Ok(0)
+    }
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let now = match &cli.now {
+        Some(s) => usage(Timestamp::parse(s).map_err(|e| format!("--now: {e}")))?,
+        None => Timestamp::now(),
+    };
+    let out = Out { json: cli.json };
+    if let Command::Init { device, demo: with_demo } = &cli.command {
+        let store = Store::create(&cli.store, device)?;
+        if *with_demo {
+            for p in demo::people() {
+                store.put_person(&p)?;
+            }
+            store.import_enterprises(demo::enterprises())?;
+        }
+        out.value(
+            &serde_json::json!({ "store": cli.store, "device": store.device(), "demo": with_demo }),
+            &format!(
+                "created store {} for device {}{}",
+                cli.store.display(),
+                device,
+                if *with_demo { " with the demo district (try: paicha person list)" } else { "" }
+            ),
+        );
+        return Ok(0);
+    }
+    let store = Store::open(&cli.store)?;
+    let ctx = Ctx { store, out, now, who: cli.as_person.clone() };
+    match cli.command {
+        Command::Init { .. } => Ok(0),
+        Command::Info => {
+            let templates = ctx.store.templates()?.len();
+            let people = ctx.store.people()?.len();
+            let enterprises = ctx.store.enterprises(None)?.len();
+            let v = serde_json::json!({
+                "store": ctx.store.dir(), "device": ctx.store.device(),
+                "templates": templates, "people": people, "enterprises": enterprises,
+            });
+            ctx.out.value(
+                &v,
+                &format!(
+                    "store {}\ndevice {} (actor {})\n{people} people, {enterprises} enterprises, {templates} template versions",
+                    ctx.store.dir().display(),
+                    ctx.store.device().device_id,
+                    ctx.store.device().actor
+                ),
+            );
+            Ok(0)
+        }
+        Command::Person(cmd) => person(&ctx, cmd),
+        Command::Enterprise(cmd) => enterprise(&ctx, cmd),
+        Command::Template(cmd) => template(&ctx, cmd),
+        Command::Policy(cmd) => policy(&ctx, cmd),
+        Command::Inspection(cmd) => inspection(&ctx, cmd),
+        Command::Hazard(cmd) => hazard(&ctx, *cmd),
+        Command::Queue => {
+            let rows = ctx.store.review_queue(ctx.who()?, ctx.now)?;
+            ctx.out.rows(&rows);
+            Ok(0)
+        }
+        Command::Overdue => {
+            let rows = ctx.store.overdue(ctx.who()?, ctx.now)?;
+            ctx.out.rows(&rows);
+            Ok(0)
+        }
+        Command::DueSoon { days } => {
+            let rows = ctx.store.due_soon(ctx.who()?, ctx.now, days)?;
+            ctx.out.rows(&rows);
+            Ok(0)
+        }
+        Command::Conflicts => {
+            let rows = ctx.store.conflicts(ctx.who()?, ctx.now)?;
+            ctx.out.rows(&rows);
+            Ok(0)
+        }
+        Command::Stats { by, from, to } => {
+            let group = usage(GroupBy::parse(&by))?;
+            let period = Period {
+                from: from.as_deref().map(|s| date("--from", s)).transpose()?,
+                to: to.as_deref().map(|s| date("--to", s)).transpose()?,
+            };
+            let rows = ctx.store.statistics(ctx.who()?, group, period, ctx.now)?;
+            ctx.out.stats(&rows);
+            Ok(0)
+        }
+        Command::Export { format, out } => {
+            let who = ctx.who()?;
+            let text = match format.as_str() {
+                "json" => {
+                    let hazards = ctx.store.export_hazards(who)?;
+                    let inspections = ctx.store.inspections(who, None)?;
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "exported_at": ctx.now, "device": ctx.store.device(),
+                        "hazards": hazards, "inspections": inspections,
+                    }))
+                    .map_err(|e| CliError::Usage(e.to_string()))?
+                }
+                "csv" => output::csv(&ctx.store.list_hazards(who, &HazardFilter::default(), ctx.now)?),
+                other => return Err(CliError::Usage(format!("--format '{other}' is not one of json, csv"))),
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                    ctx.out.note(&format!("exported to {}", path.display()));
+                }
+                None => println!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Photos(PhotosCmd::Verify) => {
+            let problems = ctx.store.verify_photos()?;
+            ctx.out.value(
+                &serde_json::to_value(&problems).unwrap_or_default(),
+                &if problems.is_empty() {
+                    "all photos present and intact".to_string()
+                } else {
+                    problems
+                        .iter()
+                        .map(|p| format!("{} {} ({})", p.problem, p.sha256, p.path.display()))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            );
+            Ok(if problems.is_empty() { 0 } else { 1 })
+        }
+    }
+}
+
+fn person(ctx: &Ctx, cmd: PersonCmd) -> Result<i32> {
+    match cmd {
+        PersonCmd::Add { id, name, role, township, enterprise, cert } => {
+            let p = Person {
+                id,
+                name,
+                role: usage(Role::parse(&role))?,
+                townships: township,
+                enterprise,
+                certificate_no: cert,
+            };
+            ctx.store.put_person(&p)?;
+            ctx.out.value(
+                &serde_json::to_value(&p).unwrap_or_default(),
+                &format!("added {} ({}, {})", p.id, p.name, p.role),
+            );
+        }
+        PersonCmd::List => {
+            let people = ctx.store.people()?;
+            let text = people
+                .iter()
+                .map(|p| {
+                    let scope = match p.role {
+                        Role::Enterprise => p.enterprise.clone().unwrap_or_default(),
+                        Role::DistrictAdmin => "district".into(),
+                        _ => p.townships.join(","),
+                    };
+                    format!("{:<12} {:<14} {:<10} {}", p.id, p.role.as_str(), p.name, scope)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            ctx.out.value(&serde_json::to_value(&people).unwrap_or_default(), &text);
+        }
+    }
+    Ok(0)
+}
+
+fn enterprise(ctx: &Ctx, cmd: EnterpriseCmd) -> Result<i32> {
+    match cmd {
+        EnterpriseCmd::Import { file } => {
+            let list = import::enterprises_csv(&file).map_err(CliError::Usage)?;
+            let n = ctx.store.import_enterprises(list)?;
+            ctx.out.value(&serde_json::json!({ "imported": n }), &format!("imported {n} enterprises"));
+        }
+        EnterpriseCmd::List { township } => {
+            let list = ctx.store.enterprises(township.as_deref())?;
+            let text = list
+                .iter()
+                .map(|e| format!("{} {:<6} {:<8} {}", e.credit_code, e.risk_colour.as_str(), e.township, e.name))
+                .collect::<Vec<_>>()
+                .join("\n");
+            ctx.out.value(&serde_json::to_value(&list).unwrap_or_default(), &text);
+        }
+        EnterpriseCmd::Show { code } => {
+            let e = ctx.store.enterprise(&code)?;
+            let v = serde_json::to_value(&e).unwrap_or_default();
+            ctx.out.value(&v, &serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+    }
+    Ok(0)
+}
+
+fn template(ctx: &Ctx, cmd: TemplateCmd) -> Result<i32> {
+    match cmd {
+        TemplateCmd::List => {
+            let list = ctx.store.templates()?;
+            let text = list
+                .iter()
+                .map(|t| format!("{:<24} v{:<3} {:<3} items  {:<12} {}", t.id, t.version, t.items, t.sector, t.title))
+                .collect::<Vec<_>>()
+                .join("\n");
+            ctx.out.value(&serde_json::to_value(&list).unwrap_or_default(), &text);
+        }
+        TemplateCmd::Show { id, version } => {
+            let t = ctx.store.template(&id, version)?;
+            ctx.out.template(&t);
+        }
+        TemplateCmd::Import { file } => {
+            let text = read(&file)?;
+            let t: Template =
+                serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            let added = ctx.store.import_template(&t)?;
+            ctx.out.value(
+                &serde_json::json!({ "id": t.id, "version": t.version, "added": added }),
+                &if added {
+                    format!("published {} v{}", t.id, t.version)
+                } else {
+                    format!("{} v{} is already published, identical", t.id, t.version)
+                },
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn policy(ctx: &Ctx, cmd: PolicyCmd) -> Result<i32> {
+    match cmd {
+        PolicyCmd::Show => {
+            let p = ctx.store.policy()?;
+            let v = serde_json::to_value(&p).unwrap_or_default();
+            ctx.out.value(&v, &serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        PolicyCmd::Set { file } => {
+            let text = read(&file)?;
+            let p: Policy =
+                serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            ctx.store.set_policy(&p)?;
+            ctx.out.note(&format!("policy set ({} versions)", p.versions.len()));
+        }
+    }
+    Ok(0)
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Core(Error::Io { path: path.to_path_buf(), source: e }))
+}
+
+fn inspection(ctx: &Ctx, cmd: InspectionCmd) -> Result<i32> {
+    match cmd {
+        InspectionCmd::Start { template, version, enterprise, with, source, enforcement, gps } => {
+            let new = NewInspection {
+                template_id: template,
+                template_version: version,
+                enterprise,
+                co_inspectors: with,
+                source: usage(Source::parse(&source))?,
+                enforcement,
+                location: gps.as_deref().map(Gps::parse).transpose().map_err(CliError::Usage)?,
+            };
+            let insp = ctx.store.start_inspection(ctx.who()?, new, ctx.now)?;
+            ctx.out.inspection(&insp);
+        }
+        InspectionCmd::Answer { id, item, value, note, photo } => {
+            let id = ctx.store.resolve_inspection_id(&id)?;
+            let photos = ctx.photos(&PhotoArgs { photo, gps: None }, PhotoRole::Before)?;
+            let a = ctx.store.answer(
+                ctx.who()?,
+                &id,
+                NewAnswer { item_code: item, value: AnswerValue::parse(&value), note, photos },
+                ctx.now,
+            )?;
+            ctx.out.value(&serde_json::to_value(&a).unwrap_or_default(), &format!("answered {}", a.item_code));
+        }
+        InspectionCmd::Answers { id, file } => {
+            let id = ctx.store.resolve_inspection_id(&id)?;
+            let answers = import::answers(&file).map_err(CliError::Usage)?;
+            let n = ctx.store.answer_all(ctx.who()?, &id, answers, ctx.now)?;
+            ctx.out.value(&serde_json::json!({ "answered": n }), &format!("answered {n} items"));
+        }
+        InspectionCmd::Complete { id, sign } => {
+            let id = ctx.store.resolve_inspection_id(&id)?;
+            let mut signatures = vec![];
+            for s in sign {
+                let (name, capacity) = s
+                    .split_once(':')
+                    .ok_or_else(|| CliError::Usage(format!("--sign '{s}' should be name:capacity")))?;
+                signatures.push(Signature { name: name.into(), capacity: capacity.into(), image: None });
+            }
+            let report = ctx.store.complete_inspection(ctx.who()?, &id, signatures, ctx.now)?;
+            ctx.out.completion(&report);
+        }
+        InspectionCmd::Show { id } => {
+            let id = ctx.store.resolve_inspection_id(&id)?;
+            let insp = ctx.store.inspection(ctx.who()?, &id)?;
+            ctx.out.inspection(&insp);
+        }
+        InspectionCmd::Items { id } => {
+            let id = ctx.store.resolve_inspection_id(&id)?;
+            let items = ctx.store.inspection_items(ctx.who()?, &id)?;
+            ctx.out.items(&items);
+        }
+        InspectionCmd::List { enterprise } => {
+            let list = ctx.store.inspections(ctx.who()?, enterprise.as_deref())?;
+            let text = list
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} {} {} v{} {} {}",
+                        i.header.id,
+                        i.header.started_at,
+                        i.header.template_id,
+                        i.header.template_version,
+                        i.header.enterprise_name,
+                        if i.completion.is_some() { "completed" } else { "open" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            ctx.out.value(&serde_json::to_value(&list).unwrap_or_default(), &text);
+        }
+    }
+    Ok(0)
+}
+
+fn hazard(ctx: &Ctx, cmd: HazardCmd) -> Result<i32> {
+    match cmd {
+        HazardCmd::Report {
+            enterprise,
+            inspection,
+            item,
+            description,
+            location,
+            kind,
+            level,
+            handling,
+            measures,
+            responsible,
+            funds,
+            with,
+            deadline,
+            sector,
+            photos,
+        } => {
+            let inspection_id = inspection.map(|i| ctx.store.resolve_inspection_id(&i)).transpose()?;
+            let new = NewHazard {
+                enterprise,
+                inspection_id,
+                item_code: item,
+                location,
+                description,
+                kind: kind.as_deref().map(HazardKind::parse).transpose().map_err(CliError::Usage)?,
+                level: level.as_deref().map(Level::parse).transpose().map_err(CliError::Usage)?,
+                handling: handling.as_deref().map(Handling::parse).transpose().map_err(CliError::Usage)?,
+                before_photos: ctx.photos(&photos, PhotoRole::Before)?,
+                required_measures: measures,
+                responsible_person: responsible,
+                funds,
+                co_inspectors: with,
+                deadline: deadline.as_deref().map(|d| date("--deadline", d)).transpose()?,
+                sector,
+            };
+            let h = ctx.store.report_hazard(ctx.who()?, new, ctx.now)?;
+            ctx.out.hazard(&h, ctx.now, &ctx.store.policy()?);
+            Ok(0)
+        }
+        HazardCmd::List { township, enterprise, status, level, inspection } => {
+            let filter = HazardFilter {
+                township,
+                enterprise,
+                status: status.as_deref().map(Status::parse).transpose().map_err(CliError::Usage)?,
+                level: level.as_deref().map(Level::parse).transpose().map_err(CliError::Usage)?,
+                inspection: inspection.map(|i| ctx.store.resolve_inspection_id(&i)).transpose()?,
+            };
+            let rows = ctx.store.list_hazards(ctx.who()?, &filter, ctx.now)?;
+            ctx.out.rows(&rows);
+            Ok(0)
+        }
+        HazardCmd::Show { id } => {
+            let id = ctx.store.resolve_hazard_id(&id)?;
+            let h = ctx.store.hazard(ctx.who()?, &id)?;
+            ctx.out.hazard(&h, ctx.now, &ctx.store.policy()?);
+            Ok(0)
+        }
+        HazardCmd::History { id } => {
+            let id = ctx.store.resolve_hazard_id(&id)?;
+            let h = ctx.store.history(ctx.who()?, &id)?;
+            ctx.out.history(&h);
+            Ok(0)
+        }
+        HazardCmd::Fix { id, description, photos } => {
+            let after = ctx.photos(&photos, PhotoRole::After)?;
+            ctx.act(&id, Action::FixOnSite { after_photos: after, description })
+        }
+        HazardCmd::Evidence { id, description, rectified_on, photos } => {
+            let after = ctx.photos(&photos, PhotoRole::After)?;
+            let rectified_on = rectified_on.as_deref().map(|d| date("--rectified-on", d)).transpose()?;
+            ctx.act(&id, Action::SubmitEvidence { after_photos: after, description, rectified_on })
+        }
+        HazardCmd::Review { id, verdict, opinion } => {
+            ctx.act(&id, Action::Review { approve: verdict.approve, opinion })
+        }
+        HazardCmd::Verify { id, verdict, opinion } => {
+            ctx.act(&id, Action::Verify { approve: verdict.approve, opinion })
+        }
+        HazardCmd::Extend { id, until, reason } => {
+            ctx.act(&id, Action::RequestExtension { reason, proposed_deadline: date("--until", &until)? })
+        }
+        HazardCmd::DecideExtension { id, grant, refuse: _, until, reason } => {
+            let new_deadline = until.as_deref().map(|d| date("--until", d)).transpose()?;
+            ctx.act(&id, Action::DecideExtension { grant, new_deadline, reason })
+        }
+        HazardCmd::Void { id, reason } => ctx.act(&id, Action::Void { reason }),
+        HazardCmd::Level { id, level, reason } => {
+            ctx.act(&id, Action::ChangeLevel { level: usage(Level::parse(&level))?, reason })
+        }
+        HazardCmd::Plan {
+            id,
+            objectives,
+            methods,
+            funds,
+            responsible,
+            time_limits,
+            safety,
+            reported_to_authority,
+            reported_to_workforce,
+            file,
+        } => {
+            let plan = match file {
+                Some(f) => {
+                    serde_json::from_str(&read(&f)?).map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?
+                }
+                None => GovernancePlan {
+                    objectives,
+                    methods,
+                    funds_and_materials: funds,
+                    responsible,
+                    time_limits,
+                    safety_and_emergency: safety,
+                    reported_to_authority_on: reported_to_authority
+                        .as_deref()
+                        .map(|d| date("--reported-to-authority", d))
+                        .transpose()?,
+                    reported_to_workforce_on: reported_to_workforce
+                        .as_deref()
+                        .map(|d| date("--reported-to-workforce", d))
+                        .transpose()?,
+                },
+            };
+            ctx.act(&id, Action::SubmitPlan { plan })
+        }
+        HazardCmd::Listing { id, level, reason } => {
+            ctx.act(&id, Action::List { level: usage(ListingLevel::parse(&level))?, reason })
+        }
+        HazardCmd::Suspend { id, from, until, reason } => {
+            ctx.act(&id, Action::Suspend { from: date("--from", &from)?, until: date("--until", &until)?, reason })
+        }
+        HazardCmd::ResumeRequest { id, note } => ctx.act(&id, Action::RequestResumption { note }),
+        HazardCmd::Escalate { id, note } => ctx.act(&id, Action::Escalate { note }),
+        HazardCmd::Edit { id, description, location, measures, responsible, funds, photos } => {
+            let add_before_photos = ctx.photos(&photos, PhotoRole::Before)?;
+            let edit = Edit {
+                location,
+                description,
+                required_measures: measures,
+                responsible_person: responsible,
+                funds,
+                add_before_photos,
+            };
+            ctx.act(&id, Action::Edit(edit))
+        }
+        HazardCmd::Resolve { id, event, note } => ctx.act(&id, Action::ResolveConflict { events: event, note }),
+    }
+}
