@@ -307,7 +307,8 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
                     "only the district may lower a major hidden danger to general".into()
                 })?,
             }
-            status_in(h, &open, "R13", "a level change")?;
+            // Awaiting district verification the level is settled: verify or refuse instead.
+            status_in(h, &[Status::Rectifying, Status::PendingReview], "R13", "a level change")?;
             non_empty(reason, "R13", "a reason for the level change")
         }
         Action::CriteriaMet { reasons } => {

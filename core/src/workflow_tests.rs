@@ -410,7 +410,14 @@ fn r13_raise_by_supervisor_lower_only_by_district() {
     assert_eq!(s.act("insp-wang", raise.clone(), "2026-11-03").unwrap_err().rule, "R13");
     assert_eq!(s.act("sup-chen", raise, "2026-11-03").unwrap().level, Level::Major);
     assert_eq!(s.act("sup-chen", lower.clone(), "2026-11-04").unwrap_err().rule, "R13");
-    assert_eq!(s.act("admin-xu", lower, "2026-11-04").unwrap().level, Level::General);
+    assert_eq!(s.act("admin-xu", lower.clone(), "2026-11-04").unwrap().level, Level::General);
+    // Once the township passed a major one to the district, the level is settled.
+    let mut m = Sim::reported(Level::Major);
+    m.act("ent-a", Action::SubmitPlan { plan: full_plan() }, "2026-11-03").unwrap();
+    m.act("ent-a", evidence(3), "2026-11-04").unwrap();
+    m.act("sup-chen", approve(), "2026-11-05").unwrap();
+    let err = m.act("admin-xu", lower, "2026-11-06").unwrap_err();
+    assert!(err.rule == "R13" && err.message.contains("pending_verification"), "{err}");
 }
 
 #[test]
