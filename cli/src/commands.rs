@@ -74,9 +74,9 @@ struct Ctx {
 
 impl Ctx {
     fn who(&self) -> Result<&str> {
-        self.who
-            .as_deref()
-            .ok_or_else(|| CliError::Usage("this command needs the acting person: --as <person id>".into()))
+        self.who.as_deref().ok_or_else(|| {
+            CliError::Usage("this command needs the acting person: --as <person id> (or paicha init --user)".into())
+        })
     }
 
     fn photos(&self, args: &PhotoArgs, role: PhotoRole) -> Result<Vec<PhotoRef>> {
@@ -103,8 +103,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         None => Timestamp::now(),
     };
     let out = Out { json: cli.json };
-    if let Command::Init { device, demo: with_demo } = &cli.command {
+    if let Command::Init { device, user, demo: with_demo } = &cli.command {
         let store = Store::create(&cli.store, device)?;
+        if let Some(u) = user {
+            store.set_user(u)?;
+        }
         if *with_demo {
             for p in demo::people() {
                 store.put_person(&p)?;
@@ -112,7 +115,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             store.import_enterprises(demo::enterprises())?;
         }
         out.value(
-            &serde_json::json!({ "store": cli.store, "device": store.device(), "demo": with_demo }),
+            &serde_json::json!({ "store": cli.store, "device": store.device(), "user": user, "demo": with_demo }),
             &format!(
                 "created store {} for device {}{}",
                 cli.store.display(),
@@ -123,7 +126,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         return Ok(0);
     }
     let store = Store::open(&cli.store)?;
-    let ctx = Ctx { store, out, now, who: cli.as_person.clone() };
+    let who = match cli.as_person.clone() {
+        Some(p) => Some(p),
+        None => store.user()?,
+    };
+    let ctx = Ctx { store, out, now, who };
     match cli.command {
         Command::Init { .. } => Ok(0),
         Command::Info => {

@@ -20,7 +20,7 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// The person acting or viewing (their id); the rules check their role and scope.
+    /// The person acting or viewing (their id; default: the store's user); the rules check their role and scope.
     #[arg(long = "as", global = true, env = "PAICHA_AS", value_name = "PERSON")]
     pub as_person: Option<String>,
     /// Use this time as "now" (RFC 3339, or YYYY-MM-DDTHH:MM in CST), for scripting deadlines.
@@ -34,11 +34,14 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create a store for a device (with --demo: a demo district to try at once).
+    /// Create a store for a device and its user (with --demo: a demo district to try at once).
     Init {
         /// The device's id.
         #[arg(long)]
         device: String,
+        /// The person signed in on this tablet: acts when --as is not given.
+        #[arg(long)]
+        user: Option<String>,
         /// Add the demo district's people and enterprises.
         #[arg(long)]
         demo: bool,

@@ -385,6 +385,17 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
 }
 
 #[test]
+fn the_store_user_acts_when_as_is_omitted() {
+    let t = Tablet { dir: tempfile::tempdir().unwrap() };
+    assert_eq!(t.run(&["init", "--device", "t1", "--user", "sup-chen", "--demo"]).code, 0);
+    let r = t.run(&["--json", "queue"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), serde_json::json!([]));
+    let r = t.run(&["--as", "insp-wang", "queue"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+}
+
+#[test]
 fn missing_acting_person_and_missing_store_are_explained() {
     let t = Tablet::new();
     let r = t.run(&["queue"]);

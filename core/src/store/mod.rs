@@ -226,6 +226,25 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 impl Store {
+    /// Records the person signed in on this device (the tablet's user).
+    pub fn set_user(&self, person_id: &str) -> Result<()> {
+        if person_id.trim().is_empty() {
+            return Err(Error::invalid("user", "is empty"));
+        }
+        self.write(|tx| {
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('user', ?1)", [person_id.trim()])?;
+            Ok(())
+        })
+    }
+
+    /// The person signed in on this device, if one was set.
+    pub fn user(&self) -> Result<Option<String>> {
+        self.read(|c| {
+            use rusqlite::OptionalExtension;
+            Ok(c.query_row("SELECT value FROM meta WHERE key = 'user'", [], |r| r.get(0)).optional()?)
+        })
+    }
+
     /// The full id of a hidden danger from its id or a unique prefix of it.
     pub fn resolve_hazard_id(&self, id_or_prefix: &str) -> Result<String> {
         self.read(|c| docs::resolve(c, crate::doc::DocKind::Hazard, id_or_prefix))?
