@@ -197,6 +197,84 @@ impl RecordDoc {
         bytes
     }
 
+    /// An empty document for record `id`, to receive changes from elsewhere.
+    pub fn empty(id: &str, actor: &[u8]) -> RecordDoc {
+        RecordDoc { id: id.to_string(), doc: AutoCommit::new().with_actor(ActorId::from(actor)), saved: vec![] }
+    }
+
+    /// Applies Automerge changes received from another replica (the output of
+    /// `save`, `save_incremental` or `save_after`). Changes already present are ignored.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<()> {
+        self.doc.load_incremental(bytes).map_err(|e| doc_err(&self.id, e))?;
+        Ok(())
+    }
+
+    /// The document's heads as hex change hashes, sorted.
+    pub fn heads(&mut self) -> Vec<String> {
+        let mut h: Vec<String> = self.doc.get_heads().iter().map(|c| c.to_string()).collect();
+        h.sort();
+        h
+    }
+
+    fn known(&mut self, heads: &[String]) -> Vec<automerge::ChangeHash> {
+        heads
+            .iter()
+            .filter_map(|h| h.parse::<automerge::ChangeHash>().ok())
+            .filter(|h| self.doc.get_change_by_hash(h).is_some())
+            .collect()
+    }
+
+    /// The changes that are not ancestors of `heads` (hex), encoded: what a
+    /// peer that has `heads` is missing. Heads this document does not know are
+    /// ignored, so at worst a peer receives changes it already has.
+    pub fn changes_after(&mut self, heads: &[String]) -> Vec<u8> {
+        let known = self.known(heads);
+        self.doc.save_after(&known)
+    }
+
+    /// Whether this document has changes that `heads` (hex) do not cover.
+    pub fn has_changes_after(&mut self, heads: &[String]) -> bool {
+        let mut mine = self.heads();
+        let mut theirs = heads.to_vec();
+        mine.sort();
+        theirs.sort();
+        mine != theirs && !self.changes_after(heads).is_empty()
+    }
+
+    /// The actor ids (hex) of the changes not ancestors of `heads` (hex).
+    pub fn actors_after(&mut self, heads: &[String]) -> Vec<String> {
+        let known = self.known(heads);
+        let mut actors: Vec<String> =
+            self.doc.get_changes(&known).iter().map(|c| c.actor_id().to_hex_string()).collect();
+        actors.sort();
+        actors.dedup();
+        actors
+    }
+
+    /// All keys of the root map.
+    pub fn keys(&self) -> Vec<String> {
+        self.doc.keys(ROOT).collect()
+    }
+
+    /// The raw string under `key`, with every concurrent value when there are several.
+    pub fn raw_values(&self, key: &str) -> Vec<String> {
+        match self.doc.get_all(ROOT, key) {
+            Ok(all) => all
+                .into_iter()
+                .filter_map(|(v, _)| match v {
+                    Value::Scalar(s) => s.as_str().map(str::to_string),
+                    _ => Some(String::from("<object>")),
+                })
+                .collect(),
+            Err(_) => vec![],
+        }
+    }
+
+    /// A copy to try changes on (the server validates uploads on a fork).
+    pub fn fork(&mut self) -> RecordDoc {
+        RecordDoc { id: self.id.clone(), doc: self.doc.fork(), saved: vec![] }
+    }
+
     /// Merges another replica of the same record into this one.
     pub fn merge(&mut self, other: &mut RecordDoc) -> Result<()> {
         self.doc.merge(&mut other.doc).map_err(|e| doc_err(&self.id, e))?;

@@ -33,6 +33,7 @@ pub mod photo;
 pub mod policy;
 pub mod stats;
 pub mod store;
+pub mod sync;
 pub mod template;
 pub mod time;
 pub mod workflow;
