@@ -31,11 +31,16 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// Exit code: 3 rule broken, 4 not found, 5 invalid input, 1 anything else.
+    /// Exit code: 3 rule broken, 4 not found, 5 invalid input, 6 network
+    /// (retry later), 7 server refused, 1 anything else.
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Core(Error::Rule(_)) => 3,
             CliError::Core(Error::NotFound { .. }) | CliError::Core(Error::NoStore(_)) => 4,
+            CliError::Core(Error::Network { .. }) => 6,
+            CliError::Core(Error::Server { .. })
+            | CliError::Core(Error::Protocol(_))
+            | CliError::Core(Error::NotEnrolled) => 7,
             CliError::Core(Error::Invalid { .. }) | CliError::Core(Error::Photo { .. }) | CliError::Usage(_) => 5,
             CliError::Core(_) => 1,
         }
@@ -50,6 +55,11 @@ impl CliError {
             CliError::Core(Error::Photo { .. }) => "photo",
             CliError::Core(Error::Corrupt { .. }) => "corrupt",
             CliError::Core(Error::SchemaTooNew { .. }) => "schema_too_new",
+            CliError::Core(Error::Network { .. }) => "network",
+            CliError::Core(Error::Server { .. })
+            | CliError::Core(Error::Protocol(_))
+            | CliError::Core(Error::NotEnrolled) => "server",
+            CliError::Core(Error::Cancelled) => "cancelled",
             CliError::Core(_) => "storage",
         }
     }
@@ -149,6 +159,57 @@ pub fn run(cli: Cli) -> Result<i32> {
                     ctx.store.device().device_id,
                     ctx.store.device().actor
                 ),
+            );
+            Ok(0)
+        }
+        Command::Enroll { server, code } => {
+            let user = paicha_core::sync::client::enroll(&ctx.store, &server, &code)?;
+            ctx.out.value(
+                &serde_json::json!({ "server": server, "user": user }),
+                &format!(
+                    "enrolled {} for {} ({}) with {server}; now: paicha sync",
+                    ctx.store.device().device_id,
+                    user.id,
+                    user.name
+                ),
+            );
+            Ok(0)
+        }
+        Command::Sync { progress } => {
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let show = |p: &paicha_core::sync::client::Progress| {
+                if progress {
+                    eprintln!(
+                        "sync: {} docs up, {} docs down, {} B up, {} B down, {} requests",
+                        p.docs_up, p.docs_down, p.bytes_up, p.bytes_down, p.requests
+                    );
+                }
+            };
+            let report = paicha_core::sync::client::sync(&ctx.store, &Default::default(), &show, &cancel)?;
+            let mut text = format!(
+                "synced: {} documents up, {} down ({} B up, {} B down, {} requests)",
+                report.progress.docs_up,
+                report.progress.docs_down,
+                report.progress.bytes_up,
+                report.progress.bytes_down,
+                report.progress.requests
+            );
+            for (doc, rule, msg) in &report.refused {
+                text.push_str(&format!("\nREFUSED {doc}: {msg} [{rule}] (kept: paicha refused)"));
+            }
+            ctx.out.value(&serde_json::to_value(&report).unwrap_or_default(), &text);
+            Ok(if report.refused.is_empty() { 0 } else { 3 })
+        }
+        Command::Refused => {
+            let list = ctx.store.refused_edits()?;
+            let text = list
+                .iter()
+                .map(|r| format!("{} {} {} [{}] {}", r.refused_at, r.kind, r.doc_id, r.rule, r.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            ctx.out.value(
+                &serde_json::to_value(&list).unwrap_or_default(),
+                if text.is_empty() { "(none)" } else { &text },
             );
             Ok(0)
         }

@@ -48,6 +48,23 @@ pub enum Command {
     },
     /// Show the store's device and counts.
     Info,
+    /// Enroll this tablet with a sync server using the code from the district admin.
+    Enroll {
+        /// The server's base URL, for example http://127.0.0.1:7878.
+        #[arg(long)]
+        server: String,
+        /// The one-time enrollment code.
+        #[arg(long)]
+        code: String,
+    },
+    /// Sync now: upload this tablet's changes, download everything new in scope.
+    Sync {
+        /// Print progress on stderr.
+        #[arg(long)]
+        progress: bool,
+    },
+    /// Edits the server refused (kept here, never dropped), with the rule each broke.
+    Refused,
     /// People and their roles.
     #[command(subcommand)]
     Person(PersonCmd),

@@ -84,6 +84,29 @@ pub enum Error {
     /// A store already exists at the path.
     #[error("a paicha store already exists at {0}")]
     StoreExists(PathBuf),
+    /// The server could not be reached or the connection broke; trying again later may work.
+    #[error("network: {detail}")]
+    Network {
+        /// What happened.
+        detail: String,
+    },
+    /// The server answered with an error.
+    #[error("server refused the request ({status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The sync was cancelled by the caller; what was stored so far is kept.
+    #[error("sync cancelled")]
+    Cancelled,
+    /// A sync message could not be understood (or is of another protocol version).
+    #[error("sync protocol: {0}")]
+    Protocol(String),
+    /// The store is not enrolled with a sync server yet.
+    #[error("this store is not enrolled with a sync server; run paicha enroll --server URL --code CODE")]
+    NotEnrolled,
     /// SQLite failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),

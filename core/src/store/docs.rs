@@ -33,11 +33,40 @@ pub fn insert(conn: &Connection, doc: &mut RecordDoc, kind: DocKind, now: Timest
         "INSERT INTO documents(id, kind, snapshot, changes, updated_at) VALUES (?1, ?2, ?3, 0, ?4)",
         params![doc.id(), kind.as_str(), bytes, now.0],
     )?;
+    mark_dirty(conn, doc.id())?;
     Ok(())
 }
 
-/// Appends the document's unsaved changes, compacting when there are many.
+/// Records that a document has local changes to upload.
+pub fn mark_dirty(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sync_docs(doc_id, dirty) VALUES (?1, 1) ON CONFLICT(doc_id) DO UPDATE SET dirty = 1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Replaces a document with another version of it (a compacted snapshot).
+pub fn replace(conn: &Connection, doc: &mut RecordDoc, kind: DocKind, now: Timestamp) -> Result<()> {
+    let bytes = doc.save();
+    conn.execute("DELETE FROM document_changes WHERE doc_id = ?1", [doc.id()])?;
+    conn.execute(
+        "INSERT INTO documents(id, kind, snapshot, changes, updated_at) VALUES (?1, ?2, ?3, 0, ?4)
+         ON CONFLICT(id) DO UPDATE SET snapshot = excluded.snapshot, changes = 0, updated_at = excluded.updated_at",
+        params![doc.id(), kind.as_str(), bytes, now.0],
+    )?;
+    Ok(())
+}
+
+/// Appends the document's unsaved changes, compacting when there are many,
+/// and marks it for upload.
 pub fn append(conn: &Connection, doc: &mut RecordDoc, now: Timestamp) -> Result<()> {
+    mark_dirty(conn, doc.id())?;
+    append_received(conn, doc, now)
+}
+
+/// Appends changes that came from the server (nothing new to upload).
+pub fn append_received(conn: &Connection, doc: &mut RecordDoc, now: Timestamp) -> Result<()> {
     let changes: i64 = conn.query_row("SELECT changes FROM documents WHERE id = ?1", [doc.id()], |r| r.get(0))?;
     if changes + 1 >= COMPACT_AFTER {
         let snapshot = doc.save();

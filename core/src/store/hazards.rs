@@ -208,7 +208,7 @@ fn action_photos(a: &Action) -> Vec<&PhotoRef> {
     }
 }
 
-fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
+pub(super) fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
     let submitted_at = h.evidence.last().map(|e| e.at.0);
     let closure_kind = h
         .closure

@@ -365,3 +365,35 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Rewrites an inspection's projection rows from the whole record (after a
+/// download merged changes from other tablets).
+pub(super) fn project_inspection(conn: &Connection, insp: &Inspection) -> Result<()> {
+    let h = &insp.header;
+    let ids: Vec<&str> = h.inspectors.iter().map(|p| p.id.as_str()).collect();
+    conn.execute(
+        "INSERT OR REPLACE INTO inspections(id, enterprise, township, template_id, template_version, source, inspectors, started_at, ended_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            h.id,
+            h.enterprise,
+            h.township,
+            h.template_id,
+            h.template_version,
+            serde_json::to_value(h.source).ok().and_then(|v| v.as_str().map(str::to_string)),
+            ids.join(","),
+            h.started_at.0,
+            insp.completion.as_ref().map(|c| c.ended_at.0),
+        ],
+    )?;
+    conn.execute("DELETE FROM inspection_answers WHERE inspection_id = ?1", [&h.id])?;
+    for a in insp.answers.values() {
+        let value = serde_json::to_string(&a.value).map_err(|e| Error::invalid("answer", e.to_string()))?;
+        conn.execute(
+            "INSERT INTO inspection_answers(inspection_id, item_code, value, note, answered_by, answered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![h.id, a.item_code, value, a.note, a.by, a.at.0],
+        )?;
+    }
+    Ok(())
+}

@@ -23,10 +23,12 @@ mod inspections;
 mod photos;
 mod reference;
 pub mod schema;
+mod sync;
 
 pub use hazards::{HazardFilter, HazardRow, NewHazard};
 pub use inspections::{CompletionReport, ItemRow, NewAnswer, NewInspection};
 pub use photos::PhotoProblem;
+pub use sync::{Applied, RefusedEdit, ServerLink};
 
 use crate::error::{Error, Result};
 use crate::people::{Actor, Person};

@@ -1,1 +1,222 @@
-//! client
+//! The tablet's sync client: blocking HTTP (reqwest) around the pure protocol.
+//!
+//! Blocks on the network: call it off the UI thread. Safe to kill at any
+//! point: each server answer is applied in one transaction together with the
+//! cursor it advances, and uploads are idempotent, so the next run resumes.
+
+use super::wire::{self, ReferenceData, SyncRequest, SyncResponse};
+use crate::error::{Error, Result};
+use crate::people::Person;
+use crate::store::{ServerLink, Store};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How far a sync got, for a progress bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Documents uploaded and acknowledged or refused.
+    pub docs_up: u64,
+    /// Documents received.
+    pub docs_down: u64,
+    /// Bytes sent (request bodies).
+    pub bytes_up: u64,
+    /// Bytes received (response bodies).
+    pub bytes_down: u64,
+    /// Requests made.
+    pub requests: u64,
+}
+
+/// What a finished sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// Totals.
+    pub progress: Progress,
+    /// Documents the server refused this time, with the rule (also kept in the store).
+    pub refused: Vec<(String, String, String)>,
+    /// Records that changed on this tablet.
+    pub changed_ids: Vec<String>,
+    /// The server's clock at the end (R10).
+    pub server_time: Option<Timestamp>,
+}
+
+/// Knobs of a sync run.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Largest upload per request, bytes of changes.
+    pub max_upload_bytes: usize,
+    /// Change-log entries per download page.
+    pub page_size: u32,
+    /// Attempts per request on network errors, with doubling delays.
+    pub attempts: u32,
+    /// First retry delay.
+    pub first_delay: Duration,
+    /// Timeout of one request.
+    pub timeout: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            max_upload_bytes: 4 * 1024 * 1024,
+            page_size: 2000,
+            attempts: 5,
+            first_delay: Duration::from_millis(200),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EnrollRequest<'a> {
+    code: &'a str,
+    device_id: &'a str,
+    actor: &'a str,
+}
+
+/// The server's answer to an enrollment.
+#[derive(Deserialize)]
+pub struct EnrollResponse {
+    /// The device token.
+    pub token: String,
+    /// The user the device belongs to.
+    pub user: Person,
+    /// Reference data in the user's scope.
+    pub reference: ReferenceData,
+}
+
+fn http(timeout: Duration) -> Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("paicha/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Network { detail: e.to_string() })
+}
+
+fn server_error(status: reqwest::StatusCode, body: &[u8]) -> Error {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(300).collect());
+    Error::Server { status: status.as_u16(), message }
+}
+
+/// Enrolls this store's device with a server using a one-time code from the
+/// district admin; binds the device's actor id, stores the token and the
+/// user, and loads the reference data. Blocks on the network.
+pub fn enroll(store: &Store, server_url: &str, code: &str) -> Result<Person> {
+    let url = format!("{}/v1/enroll", server_url.trim_end_matches('/'));
+    let body = EnrollRequest { code: code.trim(), device_id: &store.device().device_id, actor: store.actor_hex() };
+    let resp = http(Duration::from_secs(30))?
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(&body).map_err(|e| Error::Protocol(e.to_string()))?)
+        .send()
+        .map_err(|e| Error::Network { detail: e.to_string() })?;
+    let status = resp.status();
+    let bytes = resp.bytes().map_err(|e| Error::Network { detail: e.to_string() })?;
+    if !status.is_success() {
+        return Err(server_error(status, &bytes));
+    }
+    let r: EnrollResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
+    store.apply_reference(&r.reference)?;
+    store.put_person(&r.user)?;
+    store.set_server_link(
+        &ServerLink { url: server_url.trim_end_matches('/').to_string(), token: r.token },
+        &r.user.id,
+    )?;
+    Ok(r.user)
+}
+
+/// One request with retries and doubling delays on network errors and 5xx.
+fn exchange(
+    client: &reqwest::blocking::Client,
+    link: &ServerLink,
+    body: Vec<u8>,
+    opts: &SyncOptions,
+    cancel: &AtomicBool,
+) -> Result<Vec<u8>> {
+    let url = format!("{}/v1/sync", link.url);
+    let mut delay = opts.first_delay;
+    let mut last = Error::Network { detail: "no attempt made".into() };
+    for attempt in 0..opts.attempts.max(1) {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        if attempt > 0 {
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_secs(30));
+        }
+        let sent = client
+            .post(&url)
+            .bearer_auth(&link.token)
+            .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
+            .body(body.clone())
+            .send();
+        match sent {
+            Err(e) => last = Error::Network { detail: e.to_string() },
+            Ok(resp) => {
+                let status = resp.status();
+                match resp.bytes() {
+                    Err(e) => last = Error::Network { detail: e.to_string() },
+                    Ok(bytes) if status.is_success() => return Ok(bytes.to_vec()),
+                    Ok(bytes) if status.is_server_error() => last = server_error(status, &bytes),
+                    Ok(bytes) => return Err(server_error(status, &bytes)),
+                }
+            }
+        }
+    }
+    Err(last)
+}
+
+/// Syncs now: uploads every pending change, downloads everything new in
+/// scope, page by page, reporting progress after every request. Stops early
+/// with [`Error::Cancelled`] when `cancel` is set; what was stored stays.
+pub fn sync(
+    store: &Store,
+    opts: &SyncOptions,
+    progress: &dyn Fn(&Progress),
+    cancel: &AtomicBool,
+) -> Result<SyncReport> {
+    let link = store.server_link()?.ok_or(Error::NotEnrolled)?;
+    let client = http(opts.timeout)?;
+    let mut report = SyncReport::default();
+    let mut previous: Vec<String> = vec![];
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let (cursor, reference_version) = store.sync_cursor()?;
+        let uploads = store.pending_uploads(opts.max_upload_bytes)?;
+        let req = SyncRequest { cursor, reference_version, uploads, page_size: opts.page_size };
+        let body = wire::encode(&req);
+        report.progress.bytes_up += body.len() as u64;
+        let answer = exchange(&client, &link, body, opts, cancel)?;
+        report.progress.bytes_down += answer.len() as u64;
+        report.progress.requests += 1;
+        let resp: SyncResponse = wire::decode(&answer).map_err(|e| Error::Protocol(e.to_string()))?;
+        let applied = store.apply_sync_response(&req.uploads, &resp, Timestamp::now())?;
+        report.progress.docs_up += (applied.acknowledged + applied.refused) as u64;
+        report.progress.docs_down += resp.changes.len() as u64;
+        report.refused.extend(resp.refused.iter().map(|r| (r.doc_id.clone(), r.rule.clone(), r.message.clone())));
+        for id in applied.changed_ids {
+            if !report.changed_ids.contains(&id) {
+                report.changed_ids.push(id);
+            }
+        }
+        report.server_time = Some(Timestamp(resp.server_time));
+        progress(&report.progress);
+        // Uploads the server neither acknowledged nor refused would loop forever.
+        // and so would a document that stays pending after being acknowledged.
+        let answered = resp.accepted.len() + resp.refused.len();
+        let ids: Vec<String> = req.uploads.iter().map(|u| u.doc_id.clone()).collect();
+        let stuck = !ids.is_empty() && ids == previous;
+        previous = ids;
+        if !resp.more
+            && (req.uploads.is_empty() || answered < req.uploads.len() || stuck || !store.has_pending_uploads()?)
+        {
+            return Ok(report);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The tablet's side of sync in the store: what to upload, and applying the
+//! server's answer in one transaction, so a sync killed at any point resumes
+//! from a consistent state (the cursor moves with the data it covers).
+
+use super::{docs, hazards, inspections, reference, Store};
+use crate::doc::{DocKind, RecordDoc};
+use crate::error::{Error, Result};
+use crate::hazard::fold;
+use crate::sync::wire::{Bytes, DocUpload, ReferenceData, SyncResponse};
+use crate::time::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// An edit the server refused: kept on the tablet and shown to its user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedEdit {
+    /// Local id.
+    pub id: i64,
+    /// The record.
+    pub doc_id: String,
+    /// hazard or inspection.
+    pub kind: String,
+    /// The rule or check it broke.
+    pub rule: String,
+    /// The server's explanation.
+    pub message: String,
+    /// The refused events (hidden dangers), JSON.
+    pub events: serde_json::Value,
+    /// When the server refused it.
+    pub refused_at: Timestamp,
+}
+
+/// What one applied response changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Applied {
+    /// Documents the server acknowledged.
+    pub acknowledged: usize,
+    /// Documents the server refused.
+    pub refused: usize,
+    /// Documents changed by downloaded changes.
+    pub downloaded: usize,
+    /// Ids of records that changed here (for the UI to refresh).
+    pub changed_ids: Vec<String>,
+}
+
+/// Where this tablet syncs, once enrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerLink {
+    /// Base URL of the sync server.
+    pub url: String,
+    /// The device token (secret).
+    pub token: String,
+}
+
+fn heads_of(conn: &Connection, id: &str) -> Result<Vec<String>> {
+    let json: Option<String> =
+        conn.query_row("SELECT server_heads FROM sync_docs WHERE doc_id = ?1", [id], |r| r.get(0)).optional()?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+}
+
+fn set_heads(conn: &Connection, id: &str, heads: &[String], dirty: bool) -> Result<()> {
+    let json = serde_json::to_string(heads).unwrap_or_else(|_| "[]".into());
+    conn.execute(
+        "INSERT INTO sync_docs(doc_id, server_heads, dirty) VALUES (?1, ?2, ?3)
+         ON CONFLICT(doc_id) DO UPDATE SET server_heads = excluded.server_heads, dirty = excluded.dirty",
+        params![id, json, dirty as i64],
+    )?;
+    Ok(())
+}
+
+fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", [key, value])?;
+    Ok(())
+}
+
+impl Store {
+    /// The device's Automerge actor id (hex), bound to it at enrollment.
+    pub fn actor_hex(&self) -> &str {
+        &self.device.actor
+    }
+
+    /// Records the server and device token after enrollment, and the user it was enrolled for.
+    pub fn set_server_link(&self, link: &ServerLink, user: &str) -> Result<()> {
+        self.write(|tx| {
+            meta_set(tx, "server_url", &link.url)?;
+            meta_set(tx, "device_token", &link.token)?;
+            meta_set(tx, "user", user)?;
+            Ok(())
+        })
+    }
+
+    /// The server this tablet syncs with, if enrolled.
+    pub fn server_link(&self) -> Result<Option<ServerLink>> {
+        self.read(|c| {
+            Ok(match (meta_get(c, "server_url")?, meta_get(c, "device_token")?) {
+                (Some(url), Some(token)) => Some(ServerLink { url, token }),
+                _ => None,
+            })
+        })
+    }
+
+    /// The position in the server's change log and the reference data version.
+    pub fn sync_cursor(&self) -> Result<(u64, u64)> {
+        self.read(|c| {
+            let n = |k: &str| -> Result<u64> { Ok(meta_get(c, k)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+            Ok((n("sync_cursor")?, n("reference_version")?))
+        })
+    }
+
+    /// Documents with changes the server has not acknowledged, as uploads of
+    /// at most about `max_bytes` in total (at least one document).
+    pub fn pending_uploads(&self, max_bytes: usize) -> Result<Vec<DocUpload>> {
+        self.read(|c| {
+            let ids: Vec<(String, String)> = {
+                let mut stmt = c.prepare(
+                    "SELECT s.doc_id, d.kind FROM sync_docs s JOIN documents d ON d.id = s.doc_id WHERE s.dirty = 1 ORDER BY s.doc_id",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut out = vec![];
+            let mut total = 0;
+            for (id, kind) in ids {
+                let heads = heads_of(c, &id)?;
+                let Some(mut doc) = docs::load(c, &id, &self.actor)? else { continue };
+                let changes = doc.changes_after(&heads);
+                if changes.is_empty() {
+                    continue;
+                }
+                if total > 0 && total + changes.len() > max_bytes {
+                    break;
+                }
+                total += changes.len();
+                out.push(DocUpload { doc_id: id, kind, changes: Bytes(changes) });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Whether any document still waits for upload.
+    pub fn has_pending_uploads(&self) -> Result<bool> {
+        self.read(|c| Ok(c.query_row("SELECT EXISTS(SELECT 1 FROM sync_docs WHERE dirty = 1)", [], |r| r.get(0))?))
+    }
+
+    /// Applies the server's answer to `sent` in one transaction: acknowledged
+    /// documents, refused ones (kept as refused edits, the record re-based on
+    /// the server's version), downloaded changes (merged and re-projected),
+    /// the new cursor and reference data.
+    pub fn apply_sync_response(&self, sent: &[DocUpload], resp: &SyncResponse, now: Timestamp) -> Result<Applied> {
+        self.write(|tx| {
+            let mut applied = Applied::default();
+            for ack in &resp.accepted {
+                let Some(mut doc) = docs::load(tx, &ack.doc_id, &self.actor)? else { continue };
+                let dirty = doc.has_changes_after(&ack.heads);
+                set_heads(tx, &ack.doc_id, &ack.heads, dirty)?;
+                applied.acknowledged += 1;
+            }
+            for r in &resp.refused {
+                let kind = sent.iter().find(|u| u.doc_id == r.doc_id).map(|u| u.kind.clone()).unwrap_or_default();
+                let Some(mut local) = docs::load(tx, &r.doc_id, &self.actor)? else { continue };
+                let server_events = if r.server_doc.0.is_empty() {
+                    vec![]
+                } else {
+                    let mut s = RecordDoc::empty(&r.doc_id, &self.actor);
+                    s.apply(&r.server_doc.0)?;
+                    s.events()?
+                };
+                let refused: Vec<_> = local.events()?.into_iter().filter(|e| !server_events.contains(e)).collect();
+                tx.execute(
+                    "INSERT INTO refused_edits(doc_id, kind, rule, message, events, local_doc, refused_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        r.doc_id,
+                        kind,
+                        r.rule,
+                        r.message,
+                        serde_json::to_string(&refused).unwrap_or_else(|_| "[]".into()),
+                        local.save(),
+                        now.0
+                    ],
+                )?;
+                // Re-base on the server's version; without one, the record leaves
+                // this tablet's lists (its bytes stay in refused_edits).
+                if r.server_doc.0.is_empty() {
+                    tx.execute("DELETE FROM hazards WHERE id = ?1", [&r.doc_id])?;
+                    tx.execute("DELETE FROM inspection_answers WHERE inspection_id = ?1", [&r.doc_id])?;
+                    tx.execute("DELETE FROM inspections WHERE id = ?1", [&r.doc_id])?;
+                    tx.execute("DELETE FROM document_changes WHERE doc_id = ?1", [&r.doc_id])?;
+                    tx.execute("DELETE FROM documents WHERE id = ?1", [&r.doc_id])?;
+                    tx.execute("DELETE FROM sync_docs WHERE doc_id = ?1", [&r.doc_id])?;
+                } else {
+                    let mut server = RecordDoc::empty(&r.doc_id, &self.actor);
+                    server.apply(&r.server_doc.0)?;
+                    let heads = server.heads();
+                    let k = if kind == "inspection" { DocKind::Inspection } else { DocKind::Hazard };
+                    docs::replace(tx, &mut server, k, now)?;
+                    self.reproject(tx, &mut server, k, now)?;
+                    set_heads(tx, &r.doc_id, &heads, false)?;
+                }
+                applied.refused += 1;
+                applied.changed_ids.push(r.doc_id.clone());
+            }
+            for ch in &resp.changes {
+                let kind = match ch.kind.as_str() {
+                    "hazard" => DocKind::Hazard,
+                    "inspection" => DocKind::Inspection,
+                    other => {
+                        return Err(Error::Document { id: ch.doc_id.clone(), detail: format!("unknown kind {other}") })
+                    }
+                };
+                let (mut doc, existed) = match docs::load(tx, &ch.doc_id, &self.actor)? {
+                    Some(d) => (d, true),
+                    None => (RecordDoc::empty(&ch.doc_id, &self.actor), false),
+                };
+                for c in &ch.changes {
+                    doc.apply(&c.0)?;
+                }
+                if existed {
+                    docs::append_received(tx, &mut doc, now)?;
+                } else {
+                    docs::replace(tx, &mut doc, kind, now)?;
+                }
+                self.reproject(tx, &mut doc, kind, now)?;
+                let dirty = doc.has_changes_after(&ch.heads);
+                set_heads(tx, &ch.doc_id, &ch.heads, dirty)?;
+                applied.downloaded += 1;
+                applied.changed_ids.push(ch.doc_id.clone());
+            }
+            if let Some(reference) = &resp.reference {
+                apply_reference(tx, reference)?;
+            }
+            meta_set(tx, "sync_cursor", &resp.cursor.to_string())?;
+            meta_set(tx, "server_time", &resp.server_time.to_string())?;
+            Ok(applied)
+        })
+    }
+
+    fn reproject(&self, conn: &Connection, doc: &mut RecordDoc, kind: DocKind, now: Timestamp) -> Result<()> {
+        match kind {
+            DocKind::Hazard => {
+                if let Some(h) = fold(doc.id(), &doc.events()?) {
+                    hazards::project(conn, &h, now)?;
+                }
+            }
+            DocKind::Inspection => inspections::project_inspection(conn, &doc.inspection()?)?,
+        }
+        Ok(())
+    }
+
+    /// Applies reference data received at enrollment or sync.
+    pub fn apply_reference(&self, reference: &ReferenceData) -> Result<()> {
+        self.write(|tx| apply_reference(tx, reference))
+    }
+
+    /// Edits the server refused, newest first: they stay here for the user.
+    pub fn refused_edits(&self) -> Result<Vec<RefusedEdit>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, doc_id, kind, rule, message, events, refused_at FROM refused_edits ORDER BY id DESC",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(RefusedEdit {
+                    id: r.get(0)?,
+                    doc_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    rule: r.get(3)?,
+                    message: r.get(4)?,
+                    events: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+                    refused_at: Timestamp(r.get(6)?),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+fn apply_reference(tx: &Connection, reference: &ReferenceData) -> Result<()> {
+    for p in &reference.people {
+        let json = serde_json::to_string(p).map_err(|e| Error::invalid("person", e.to_string()))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO people(id, role, json) VALUES (?1, ?2, ?3)",
+            params![p.id, p.role.as_str(), json],
+        )?;
+    }
+    for e in &reference.enterprises {
+        let json = serde_json::to_string(e).map_err(|x| Error::invalid("enterprise", x.to_string()))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO enterprises(credit_code, name, township, grid, risk_colour, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![e.credit_code, e.name, e.township, e.grid, e.risk_colour.as_str(), json],
+        )?;
+    }
+    reference::store_policy(tx, &reference.policy)?;
+    meta_set(tx, "reference_version", &reference.version.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The HTTP edge: routes, authentication, and moving bytes to and from the
+//! pure protocol. Every route is listed in [`ROUTES`] and in `openapi.json`;
+//! a test keeps the two equal.
+
+use crate::error::ServerError;
+use crate::storage::Storage;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use paicha_core::sync::wire::{self, SyncRequest};
+use paicha_core::time::Timestamp;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// (method, path) of every route, as in `openapi.json`.
+#[cfg_attr(not(test), allow(dead_code))]
+pub const ROUTES: &[(&str, &str)] =
+    &[("get", "/health"), ("get", "/openapi.json"), ("post", "/v1/enroll"), ("post", "/v1/sync")];
+
+/// The OpenAPI description of this server, kept in the repository.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub storage: Arc<dyn Storage>,
+    /// Serialises writes of uploads.
+    pub write_lock: Arc<Mutex<()>>,
+}
+
+/// SHA-256 hex of a secret: tokens and codes are stored hashed.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The router with every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/enroll", post(enroll))
+        .route("/v1/sync", post(sync))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(
+        serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": wire::PROTOCOL_VERSION }),
+    )
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ServerError::Internal(e.to_string()))?
+}
+
+#[derive(Deserialize)]
+struct EnrollBody {
+    code: String,
+    device_id: String,
+    actor: String,
+}
+
+async fn enroll(State(st): State<AppState>, body: Bytes) -> Result<Json<serde_json::Value>, ServerError> {
+    let b: EnrollBody =
+        serde_json::from_slice(&body).map_err(|e| ServerError::BadRequest(format!("enrollment body: {e}")))?;
+    if b.actor.len() != 32 || !b.actor.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ServerError::BadRequest("actor must be 16 bytes of hex".into()));
+    }
+    blocking(move || {
+        let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let now = Timestamp::now();
+        let device = st.storage.enroll(
+            &hash_secret(&b.code),
+            &b.device_id,
+            &b.actor.to_lowercase(),
+            &hash_secret(&token),
+            now,
+        )?;
+        let user =
+            st.storage.person(&device.user_id)?.ok_or_else(|| ServerError::Internal("device user missing".into()))?;
+        let reference = st.storage.reference_for(&user)?;
+        tracing::info!(device = %device.device_id, user = %user.id, "device enrolled");
+        Ok(Json(serde_json::json!({ "token": token, "user": user, "reference": reference })))
+    })
+    .await
+}
+
+async fn sync(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ServerError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ServerError::Unauthorized("missing bearer token".into()))?
+        .to_string();
+    let req: SyncRequest = wire::decode(&body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
+    let bytes_in = body.len();
+    let out = blocking(move || {
+        let now = Timestamp::now();
+        let device = st
+            .storage
+            .device_by_token(&hash_secret(&token))?
+            .ok_or_else(|| ServerError::Unauthorized("unknown device token".into()))?;
+        let person = st.storage.person(&device.user_id)?.ok_or_else(|| ServerError::Internal("device user missing".into()))?;
+        if device.revoked_at.is_some() {
+            for up in &req.uploads {
+                st.storage.quarantine(&device.device_id, &person.id, &up.doc_id, &up.kind, "revoked", "upload from a revoked device", &up.changes.0, now)?;
+            }
+            return Err(ServerError::Forbidden(format!("device {} is revoked; its uploads are kept for review", device.device_id)));
+        }
+        let resp = crate::sync::exchange(st.storage.as_ref(), &st.write_lock, &device, &person, req, now)?;
+        tracing::debug!(device = %device.device_id, accepted = resp.accepted.len(), refused = resp.refused.len(), down = resp.changes.len(), "sync");
+        Ok(wire::encode(&resp))
+    })
+    .await?;
+    tracing::debug!(bytes_in, bytes_out = out.len(), "sync exchange");
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, wire::CONTENT_TYPE)], out).into_response())
+}

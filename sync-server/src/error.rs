@@ -1,0 +1,52 @@
+//! The server's errors, each with the HTTP status a client acts on.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// What can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Missing, unknown or revoked credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A revoked device.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request cannot be understood (including another protocol version).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request conflicts with stored state.
+    #[error("{0}")]
+    Conflict(String),
+    /// Storage failed; the request can be retried.
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// Anything else on our side.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ServerError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::info!(error = %self, status = status.as_u16(), "request refused");
+        }
+        (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+    }
+}

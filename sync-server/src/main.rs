@@ -1,0 +1,318 @@
+//! `paicha-server`: the sync server tablets talk to, and the commands a
+//! district's operator runs beside it (users, devices, quarantine).
+//!
+//! Configuration: flags, or the environment (`PAICHA_SERVER_DATA`,
+//! `PAICHA_SERVER_LISTEN`, `PAICHA_LOG`), or a JSON file given with `--config`
+//! (`{"data": "...", "listen": "..."}`); flags win over the environment,
+//! which wins over the file.
+
+mod app;
+mod error;
+mod storage;
+mod sync;
+
+use clap::{Parser, Subcommand};
+use paicha_core::people::{Person, Role};
+use paicha_core::time::Timestamp;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use storage::{SqliteStorage, Storage};
+
+/// The paicha sync server.
+#[derive(Parser, Debug)]
+#[command(name = "paicha-server", version, about)]
+struct Cli {
+    /// Data directory (the embedded database lives here).
+    #[arg(long, global = true, env = "PAICHA_SERVER_DATA")]
+    data: Option<PathBuf>,
+    /// A JSON configuration file.
+    #[arg(long, global = true, env = "PAICHA_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Create the database (with --demo: the demo district's people and enterprises).
+    Init {
+        /// Seed the demo district.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Serve tablets (creates the database first if needed).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PAICHA_SERVER_LISTEN")]
+        listen: Option<String>,
+        /// Seed the demo district when creating the database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Users of the district.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Enterprises: import a JSON array of enterprises.
+    EnterpriseImport {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Replace the district's policy from a JSON file (versions with effective dates).
+    PolicySet {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Devices: enroll, revoke, list.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Uploads refused by the rules, kept for review.
+    Quarantine,
+    /// Events from devices whose clock was ahead of the server (R10).
+    Skew,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Add or replace a user.
+    Add {
+        /// Id.
+        #[arg(long)]
+        id: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// inspector, enterprise, supervisor, district_admin.
+        #[arg(long)]
+        role: String,
+        /// Township in scope (repeat).
+        #[arg(long)]
+        township: Vec<String>,
+        /// Enterprise credit code (enterprise users).
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// Certificate number.
+        #[arg(long)]
+        cert: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCmd {
+    /// Register a device for a user; prints its one-time enrollment code.
+    Add {
+        /// Device id.
+        #[arg(long)]
+        device: String,
+        /// The user.
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a device: its later uploads are refused and kept for review.
+    Revoke {
+        /// Device id.
+        #[arg(long)]
+        device: String,
+    },
+    /// List devices.
+    List,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    listen: Option<String>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("paicha-server: error: {msg}");
+    std::process::exit(1);
+}
+
+fn print(json: bool, v: serde_json::Value, text: String) {
+    if json {
+        println!("{v}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn seed_demo(s: &dyn Storage) -> Result<(), error::ServerError> {
+    for p in paicha_core::demo::people() {
+        s.put_person(&p)?;
+    }
+    s.put_enterprises(&paicha_core::demo::enterprises())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let file: FileConfig = match &cli.config {
+        Some(p) => match std::fs::read_to_string(p).map(|t| serde_json::from_str(&t)) {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => fail(format!("{}: {e}", p.display())),
+            Err(e) => fail(format!("{}: {e}", p.display())),
+        },
+        None => FileConfig::default(),
+    };
+    let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
+    let fresh = !data.join("server.db").exists();
+    let storage = match SqliteStorage::open(&data) {
+        Ok(s) => s,
+        Err(e) => fail(e),
+    };
+    let result = match cli.command {
+        Cmd::Init { demo } => {
+            if demo {
+                seed_demo(&storage).unwrap_or_else(|e| fail(e));
+            }
+            print(cli.json, serde_json::json!({ "data": data, "demo": demo }), format!("database ready in {}", data.display()));
+            Ok(())
+        }
+        Cmd::Serve { listen, demo } => {
+            if fresh && demo {
+                seed_demo(&storage).unwrap_or_else(|e| fail(e));
+            }
+            let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
+            serve(storage, &listen, &data);
+            Ok(())
+        }
+        Cmd::User(UserCmd::Add { id, name, role, township, enterprise, cert }) => {
+            let role = Role::parse(&role).unwrap_or_else(|e| fail(e));
+            let p = Person { id, name, role, townships: township, enterprise, certificate_no: cert };
+            p.validate().unwrap_or_else(|e| fail(e));
+            storage.put_person(&p).map(|_| print(cli.json, serde_json::to_value(&p).unwrap_or_default(), format!("user {} saved", p.id)))
+        }
+        Cmd::EnterpriseImport { file } => {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            let list: Vec<paicha_core::enterprise::Enterprise> =
+                serde_json::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            let mut valid = vec![];
+            for (i, e) in list.into_iter().enumerate() {
+                valid.push(e.validate().unwrap_or_else(|m| fail(format!("enterprise #{}: {m}", i + 1))));
+            }
+            let n = valid.len();
+            storage.put_enterprises(&valid).map(|_| print(cli.json, serde_json::json!({ "imported": n }), format!("imported {n} enterprises")))
+        }
+        Cmd::PolicySet { file } => {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            let policy: paicha_core::policy::Policy =
+                serde_json::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            policy.validate().unwrap_or_else(|e| fail(e));
+            storage.set_policy(&policy).map(|_| print(cli.json, serde_json::json!({ "versions": policy.versions.len() }), "policy saved".into()))
+        }
+        Cmd::Device(DeviceCmd::Add { device, user }) => {
+            if storage.person(&user).unwrap_or_else(|e| fail(e)).is_none() {
+                fail(format!("user '{user}' not found; add it first (paicha-server user add)"));
+            }
+            let code = uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase();
+            storage.add_device(&device, &user, &app::hash_secret(&code), Timestamp::now()).map(|_| {
+                print(
+                    cli.json,
+                    serde_json::json!({ "device": device, "user": user, "code": code }),
+                    format!("enrollment code for {device} ({user}): {code}\non the tablet: paicha enroll --server URL --code {code}"),
+                )
+            })
+        }
+        Cmd::Device(DeviceCmd::Revoke { device }) => storage.revoke(&device, Timestamp::now()).map(|done| {
+            if !done {
+                fail(format!("device '{device}' not found or already revoked"));
+            }
+            print(cli.json, serde_json::json!({ "revoked": device }), format!("device {device} revoked"))
+        }),
+        Cmd::Device(DeviceCmd::List) => storage.devices().map(|list| {
+            let text = list
+                .iter()
+                .map(|d| {
+                    let state = if d.revoked_at.is_some() { "revoked" } else if d.actor.is_some() { "enrolled" } else { "waiting for enrollment" };
+                    format!("{:<16} {:<12} {state}", d.device_id, d.user_id)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::to_value(&list).unwrap_or_default(), text)
+        }),
+        Cmd::Quarantine => storage.quarantined().map(|list| {
+            let text = list
+                .iter()
+                .map(|q| format!("#{} {} {} {} {}: {}", q.id, Timestamp(q.received_at), q.device_id, q.doc_id, q.rule, q.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::to_value(&list).unwrap_or_default(), if text.is_empty() { "(empty)".into() } else { text })
+        }),
+        Cmd::Skew => storage.skewed().map(|list| {
+            let v: Vec<_> = list.iter().map(|(e, d, at, rec)| serde_json::json!({ "event": e, "device": d, "device_time": at, "received_at": rec })).collect();
+            let text = list
+                .iter()
+                .map(|(e, d, at, rec)| format!("{e} {d} device clock {} received {}", Timestamp(*at), Timestamp(*rec)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::Value::Array(v), if text.is_empty() { "(none)".into() } else { text })
+        }),
+    };
+    if let Err(e) = result {
+        fail(e);
+    }
+}
+
+fn serve(storage: SqliteStorage, listen: &str, data: &std::path::Path) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| fail(e));
+    runtime.block_on(async {
+        let state = app::AppState { storage: Arc::new(storage), write_lock: Arc::new(Mutex::new(())) };
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| listen.to_string());
+        tracing::info!(%addr, data = %data.display(), "paicha-server listening");
+        // The line scripts wait for (tests read the port from it).
+        println!("listening on http://{addr}");
+        let shutdown = async {
+            let ctrl_c = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            #[cfg(unix)]
+            let term = async {
+                if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    s.recv().await;
+                }
+            };
+            #[cfg(not(unix))]
+            let term = std::future::pending::<()>();
+            tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            tracing::info!("shutting down: finishing requests in flight");
+        };
+        if let Err(e) = axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown).await {
+            fail(e);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn openapi_lists_exactly_the_routes() {
+        let doc: serde_json::Value = serde_json::from_str(app::OPENAPI).unwrap();
+        let mut documented: Vec<(String, String)> = vec![];
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                documented.push((method.clone(), path.clone()));
+            }
+        }
+        documented.sort();
+        let mut routes: Vec<(String, String)> =
+            app::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        routes.sort();
+        assert_eq!(documented, routes);
+    }
+}

@@ -1,0 +1,119 @@
+//! One sync exchange: validate and store each uploaded document (or keep it
+//! in quarantine), then answer with the next page of changes in scope.
+//! Blocking (SQLite); the HTTP layer runs it on the blocking pool.
+
+use crate::error::ServerError;
+use crate::storage::{AcceptedWrite, Device, Storage};
+use paicha_core::doc::RecordDoc;
+use paicha_core::people::Person;
+use paicha_core::sync::validate::{validate_upload, Uploader};
+use paicha_core::sync::wire::{Bytes, DocAck, DocChanges, DocRefusal, SyncRequest, SyncResponse};
+use paicha_core::time::Timestamp;
+use std::sync::Mutex;
+
+/// Largest accepted changes of one document in one upload.
+pub const MAX_DOC_BYTES: usize = 8 * 1024 * 1024;
+/// Largest page a client may ask for.
+pub const MAX_PAGE: u32 = 5000;
+
+/// Runs one exchange for an authenticated device. `write_lock` serialises
+/// validation and storage so two uploads of one document cannot race.
+pub fn exchange(
+    storage: &dyn Storage,
+    write_lock: &Mutex<()>,
+    device: &Device,
+    person: &Person,
+    req: SyncRequest,
+    now: Timestamp,
+) -> Result<SyncResponse, ServerError> {
+    let actor = device.actor.clone().ok_or_else(|| ServerError::Unauthorized("device is not enrolled".into()))?;
+    let policy = storage.policy()?;
+    let mut accepted = vec![];
+    let mut refused = vec![];
+    {
+        let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        for up in &req.uploads {
+            let mut server_doc = match storage.document(&up.doc_id)? {
+                Some(d) => {
+                    let mut doc = RecordDoc::empty(&up.doc_id, &[0; 16]);
+                    doc.apply(&d.snapshot).map_err(|e| ServerError::Internal(e.to_string()))?;
+                    Some(doc)
+                }
+                None => None,
+            };
+            let who = Uploader { device_id: &device.device_id, actor_hex: &actor, person };
+            let ended = |id: &str| storage.inspection_ended(id).ok().flatten();
+            let heads_before = server_doc.as_mut().map(|d| d.heads()).unwrap_or_default();
+            match validate_upload(server_doc.as_mut(), up, &who, &policy, &ended, now, MAX_DOC_BYTES) {
+                Ok(mut ok) => {
+                    let heads = ok.doc.heads();
+                    if ok.changed {
+                        let new_changes = ok.doc.changes_after(&heads_before);
+                        let receipts =
+                            ok.new_events.iter().map(|e| (e.id.clone(), e.at.0, ok.skewed.contains(&e.id))).collect();
+                        if !ok.skewed.is_empty() {
+                            tracing::warn!(device = %device.device_id, events = ?ok.skewed, "device clock ahead of the server (R10)");
+                        }
+                        storage.store_accepted(
+                            AcceptedWrite {
+                                doc_id: &up.doc_id,
+                                kind: ok.kind.as_str(),
+                                enterprise: &ok.enterprise,
+                                township: &ok.township,
+                                snapshot: ok.doc.save(),
+                                new_changes,
+                                heads: heads.clone(),
+                                receipts,
+                            },
+                            &device.device_id,
+                            now,
+                        )?;
+                    }
+                    accepted.push(DocAck { doc_id: up.doc_id.clone(), heads });
+                }
+                Err(r) => {
+                    tracing::info!(device = %device.device_id, doc = %up.doc_id, rule = %r.rule, "upload refused: {}", r.message);
+                    storage.quarantine(
+                        &device.device_id,
+                        &person.id,
+                        &up.doc_id,
+                        &up.kind,
+                        &r.rule,
+                        &r.message,
+                        &up.changes.0,
+                        now,
+                    )?;
+                    let server_doc = server_doc.as_mut().map(|d| d.save()).unwrap_or_default();
+                    refused.push(DocRefusal {
+                        doc_id: up.doc_id.clone(),
+                        rule: r.rule,
+                        message: r.message,
+                        server_doc: Bytes(server_doc),
+                    });
+                }
+            }
+        }
+    }
+    let limit = if req.page_size == 0 { 1000 } else { req.page_size.min(MAX_PAGE) };
+    let (entries, end) = storage.changes_since(person, &device.device_id, req.cursor, limit)?;
+    let more = entries.len() as u32 >= limit;
+    let cursor = if more { entries.last().map_or(req.cursor, |e| e.seq) } else { end.max(req.cursor) };
+    let mut changes: Vec<DocChanges> = vec![];
+    for e in entries {
+        match changes.iter_mut().find(|c| c.doc_id == e.doc_id) {
+            Some(c) => {
+                c.changes.push(Bytes(e.data));
+                c.heads = e.heads;
+            }
+            None => changes.push(DocChanges {
+                doc_id: e.doc_id,
+                kind: e.kind,
+                changes: vec![Bytes(e.data)],
+                heads: e.heads,
+            }),
+        }
+    }
+    let version = storage.reference_version()?;
+    let reference = if req.reference_version != version { Some(storage.reference_for(person)?) } else { None };
+    Ok(SyncResponse { accepted, refused, changes, cursor, more, server_time: now.0, reference })
+}
