@@ -262,3 +262,13 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+impl Store {
+    /// The whole Automerge document of a record (for export, repair and tests).
+    pub fn document_bytes(&self, id: &str) -> Result<Vec<u8>> {
+        self.read(|c| {
+            let mut doc = docs::load(c, id, &self.actor)?.ok_or_else(|| Error::not_found("record", id))?;
+            Ok(doc.save())
+        })
+    }
+}
