@@ -494,6 +494,18 @@ impl Action {
         }
     }
 
+    /// The photos this action refers to (before, after).
+    pub fn photos(&self) -> Vec<&PhotoRef> {
+        match self {
+            Action::Report(r) => r.before_photos.iter().collect(),
+            Action::FixOnSite { after_photos, .. } | Action::SubmitEvidence { after_photos, .. } => {
+                after_photos.iter().collect()
+            }
+            Action::Edit(e) => e.add_before_photos.iter().collect(),
+            _ => vec![],
+        }
+    }
+
     /// Decisions whose concurrent twins a person must see (R14).
     fn is_decision(&self) -> bool {
         matches!(

@@ -2,14 +2,16 @@
 //! pure protocol. Every route is listed in [`ROUTES`] and in `openapi.json`;
 //! a test keeps the two equal.
 
+use crate::blobs::Blobs;
 use crate::error::ServerError;
-use crate::storage::Storage;
+use crate::storage::{Device, Storage};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use paicha_core::people::Person;
 use paicha_core::sync::wire::{self, SyncRequest};
 use paicha_core::time::Timestamp;
 use serde::Deserialize;
@@ -21,8 +23,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// (method, path) of every route, as in `openapi.json`.
 #[cfg_attr(not(test), allow(dead_code))]
-pub const ROUTES: &[(&str, &str)] =
-    &[("get", "/health"), ("get", "/openapi.json"), ("post", "/v1/enroll"), ("post", "/v1/sync")];
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/health"),
+    ("get", "/openapi.json"),
+    ("post", "/v1/enroll"),
+    ("post", "/v1/sync"),
+    ("put", "/v1/photos/{sha256}"),
+    ("get", "/v1/photos/{sha256}"),
+];
 
 /// The OpenAPI description of this server, kept in the repository.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -32,6 +40,8 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub struct AppState {
     /// Storage.
     pub storage: Arc<dyn Storage>,
+    /// Photo bytes.
+    pub blobs: Arc<dyn Blobs>,
     /// Serialises writes of uploads.
     pub write_lock: Arc<Mutex<()>>,
 }
@@ -48,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
+        .route("/v1/photos/{sha256}", put(put_photo).get(get_photo))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -100,13 +111,105 @@ async fn enroll(State(st): State<AppState>, body: Bytes) -> Result<Json<serde_js
     .await
 }
 
-async fn sync(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ServerError> {
-    let token = headers
+fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
+    Ok(headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ServerError::Unauthorized("missing bearer token".into()))?
-        .to_string();
+        .to_string())
+}
+
+/// The device holding `token` and its user; refuses unknown and revoked devices.
+fn authenticate(storage: &dyn Storage, token: &str) -> Result<(Device, Person), ServerError> {
+    let device = storage
+        .device_by_token(&hash_secret(token))?
+        .ok_or_else(|| ServerError::Unauthorized("unknown device token".into()))?;
+    let person = storage.person(&device.user_id)?.ok_or_else(|| ServerError::Internal("device user missing".into()))?;
+    if device.revoked_at.is_some() {
+        return Err(ServerError::Forbidden(format!("device {} is revoked", device.device_id)));
+    }
+    Ok((device, person))
+}
+
+fn check_sha(sha256: &str) -> Result<(), ServerError> {
+    if sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+        Ok(())
+    } else {
+        Err(ServerError::BadRequest(format!("'{sha256}' is not a lower-case SHA-256")))
+    }
+}
+
+/// Upload a photo: the bytes must hash to the name, be a JPEG within the
+/// policy's size, and be referred to by a record in the device user's scope.
+async fn put_photo(
+    State(st): State<AppState>,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ServerError> {
+    check_sha(&sha256)?;
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let (device, person) = authenticate(st.storage.as_ref(), &token)?;
+        let actual: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+        if actual != sha256 {
+            return Err(ServerError::BadRequest(format!("the photo's bytes hash to {actual}, not {sha256}")));
+        }
+        if !body.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Err(ServerError::BadRequest("a photo must be a JPEG".into()));
+        }
+        let max = st.storage.policy()?.at(Timestamp::now().cst_date()).max_photo_bytes;
+        if body.len() as u64 > max {
+            return Err(ServerError::BadRequest(format!(
+                "the photo is {} bytes, more than the {max} allowed",
+                body.len()
+            )));
+        }
+        if !st.storage.photo_in_scope(&sha256, &person)? {
+            return Err(ServerError::NotFound(format!(
+                "no record in {}'s scope refers to photo {sha256}; sync the record first",
+                person.id
+            )));
+        }
+        st.blobs.put(&sha256, &body)?;
+        tracing::debug!(device = %device.device_id, %sha256, bytes = body.len(), "photo stored");
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// Download a photo in scope; `Range: bytes=N-` resumes an interrupted download.
+async fn get_photo(
+    State(st): State<AppState>,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    check_sha(&sha256)?;
+    let token = bearer(&headers)?;
+    let offset: u64 = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.strip_suffix('-'))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    blocking(move || {
+        let (_, person) = authenticate(st.storage.as_ref(), &token)?;
+        if !st.storage.photo_in_scope(&sha256, &person)? {
+            return Err(ServerError::NotFound(format!("photo {sha256} is not in {}'s scope", person.id)));
+        }
+        let Some(bytes) = st.blobs.get(&sha256, offset)? else {
+            return Err(ServerError::NotFound(format!("photo {sha256} has not arrived on the server yet")));
+        };
+        let status = if offset > 0 { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+        Ok((status, [(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+    })
+    .await
+}
+
+async fn sync(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ServerError> {
+    let token = bearer(&headers)?;
     let req: SyncRequest = wire::decode(&body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
     let bytes_in = body.len();
     let out = blocking(move || {

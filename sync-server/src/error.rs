@@ -15,6 +15,9 @@ pub enum ServerError {
     /// The request cannot be understood (including another protocol version).
     #[error("{0}")]
     BadRequest(String),
+    /// Not here, or not in the caller's scope.
+    #[error("{0}")]
+    NotFound(String),
     /// The request conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
@@ -34,6 +37,7 @@ impl ServerError {
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -54,6 +54,8 @@ pub struct AcceptedWrite<'a> {
     pub heads: Vec<String>,
     /// New events: (event id, device time, clock skewed).
     pub receipts: Vec<(String, i64, bool)>,
+    /// Photos the record refers to.
+    pub photos: Vec<String>,
 }
 
 /// A refused upload kept for a district admin (never deleted).
@@ -144,6 +146,45 @@ pub trait Storage: Send + Sync + 'static {
     fn changes_since(&self, person: &Person, device_id: &str, cursor: u64, limit: u32) -> Result<(Vec<LogEntry>, u64)>;
     /// Events flagged for clock skew (R10): (event id, device, device time, received).
     fn skewed(&self) -> Result<Vec<(String, String, i64, i64)>>;
+    /// Whether a record in `person`'s scope refers to the photo.
+    fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool>;
+    /// Every (record, photo) reference, for finding photos that have not arrived.
+    fn photo_refs(&self) -> Result<Vec<(String, String)>>;
+}
+
+const SCHEMA_V2: &str = r#"
+CREATE TABLE photo_refs (
+    sha256 TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    PRIMARY KEY (sha256, doc_id)
+);
+CREATE INDEX photo_refs_doc ON photo_refs(doc_id);
+"#;
+
+/// SQL condition on `documents d` for `person`'s scope (R2), with its parameters appended.
+fn scope_condition(person: &Person, p: &mut Vec<rusqlite::types::Value>) -> String {
+    match person.role {
+        Role::DistrictAdmin => "1".to_string(),
+        Role::Enterprise => {
+            p.push(person.enterprise.clone().unwrap_or_default().into());
+            format!("d.enterprise = ?{}", p.len())
+        }
+        Role::Inspector | Role::Supervisor => {
+            let marks: Vec<String> = person
+                .townships
+                .iter()
+                .map(|t| {
+                    p.push(t.clone().into());
+                    format!("?{}", p.len())
+                })
+                .collect();
+            if marks.is_empty() {
+                "0".to_string()
+            } else {
+                format!("d.township IN ({})", marks.join(", "))
+            }
+        }
+    }
 }
 
 const SCHEMA: &str = r#"
@@ -214,29 +255,31 @@ impl SqliteStorage {
     /// Opens (creating if needed) `server.db` in `dir`.
     pub fn open(dir: &Path) -> Result<SqliteStorage> {
         std::fs::create_dir_all(dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
-        let conn = Connection::open(dir.join("server.db"))?;
+        let mut conn = Connection::open(dir.join("server.db"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        match version {
-            0 => {
-                conn.execute_batch(SCHEMA)?;
-                conn.pragma_update(None, "user_version", 1)?;
-                conn.execute(
-                    "INSERT INTO policy(id, json) VALUES (1, ?1)",
-                    [serde_json::to_string(&Policy::default()).map_err(json_err)?],
-                )?;
-                conn.execute("INSERT INTO meta(key, value) VALUES ('reference_version', '1')", [])?;
-            }
-            1 => {}
-            v => {
-                return Err(ServerError::Internal(format!(
-                    "server.db has schema version {v}, newer than this server (1)"
-                )))
-            }
+        if version > 2 {
+            return Err(ServerError::Internal(format!(
+                "server.db has schema version {version}, newer than this server (2)"
+            )));
         }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if version < 1 {
+            tx.execute_batch(SCHEMA)?;
+            tx.execute(
+                "INSERT INTO policy(id, json) VALUES (1, ?1)",
+                [serde_json::to_string(&Policy::default()).map_err(json_err)?],
+            )?;
+            tx.execute("INSERT INTO meta(key, value) VALUES ('reference_version', '1')", [])?;
+        }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2)?;
+        }
+        tx.pragma_update(None, "user_version", 2)?;
+        tx.commit()?;
         Ok(SqliteStorage { conn: Mutex::new(conn) })
     }
 
@@ -459,6 +502,9 @@ impl Storage for SqliteStorage {
                 params![w.doc_id, device_id, w.new_changes, heads, now.0],
             )?;
             let seq = tx.last_insert_rowid() as u64;
+            for sha in &w.photos {
+                tx.execute("INSERT OR IGNORE INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)", params![sha, w.doc_id])?;
+            }
             for (id, at, skewed) in &w.receipts {
                 tx.execute(
                     "INSERT OR IGNORE INTO receipts(event_id, doc_id, device_id, device_time, received_at, skewed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -517,28 +563,7 @@ impl Storage for SqliteStorage {
             let end: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?;
             let mut p: Vec<rusqlite::types::Value> =
                 vec![(cursor as i64).into(), device_id.to_string().into(), i64::from(limit).into()];
-            let scope = match person.role {
-                Role::DistrictAdmin => "1".to_string(),
-                Role::Enterprise => {
-                    p.push(person.enterprise.clone().unwrap_or_default().into());
-                    "d.enterprise = ?4".to_string()
-                }
-                Role::Inspector | Role::Supervisor => {
-                    let marks: Vec<String> = person
-                        .townships
-                        .iter()
-                        .map(|t| {
-                            p.push(t.clone().into());
-                            format!("?{}", p.len())
-                        })
-                        .collect();
-                    if marks.is_empty() {
-                        "0".to_string()
-                    } else {
-                        format!("d.township IN ({})", marks.join(", "))
-                    }
-                }
-            };
+            let scope = scope_condition(person, &mut p);
             let sql = format!(
                 "SELECT c.seq, c.doc_id, d.kind, c.data, c.heads FROM change_log c JOIN documents d ON d.id = c.doc_id
                  WHERE c.seq > ?1 AND c.device_id != ?2 AND ({scope}) ORDER BY c.seq LIMIT ?3"
@@ -556,6 +581,25 @@ impl Storage for SqliteStorage {
             })?;
             let entries: Vec<LogEntry> = rows.collect::<rusqlite::Result<_>>()?;
             Ok((entries, end as u64))
+        })
+    }
+
+    fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool> {
+        self.with(|c| {
+            let mut p: Vec<rusqlite::types::Value> = vec![sha256.to_string().into()];
+            let scope = scope_condition(person, &mut p);
+            let sql = format!(
+                "SELECT EXISTS(SELECT 1 FROM photo_refs r JOIN documents d ON d.id = r.doc_id WHERE r.sha256 = ?1 AND ({scope}))"
+            );
+            Ok(c.query_row(&sql, params_from_iter(p.iter()), |r| r.get(0))?)
+        })
+    }
+
+    fn photo_refs(&self) -> Result<Vec<(String, String)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT doc_id, sha256 FROM photo_refs ORDER BY doc_id, sha256")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

@@ -64,6 +64,7 @@ pub fn exchange(
                                 new_changes,
                                 heads: heads.clone(),
                                 receipts,
+                                photos: ok.photos.clone(),
                             },
                             &device.device_id,
                             now,

@@ -197,17 +197,6 @@ fn scope_sql(viewer: &Person, params: &mut Vec<Value>) -> String {
     }
 }
 
-fn action_photos(a: &Action) -> Vec<&PhotoRef> {
-    match a {
-        Action::Report(r) => r.before_photos.iter().collect(),
-        Action::FixOnSite { after_photos, .. } | Action::SubmitEvidence { after_photos, .. } => {
-            after_photos.iter().collect()
-        }
-        Action::Edit(e) => e.add_before_photos.iter().collect(),
-        _ => vec![],
-    }
-}
-
 pub(super) fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
     let submitted_at = h.evidence.last().map(|e| e.at.0);
     let closure_kind = h
@@ -300,7 +289,7 @@ impl Store {
         };
         let ctx = Context { now, policy: &policy, inspection_open };
         let action = decide(Some(&state), &actor, action, &ctx)?;
-        photos::record_refs(conn, &self.dir, &action_photos(&action), now)?;
+        photos::record_refs(conn, &self.dir, &action.photos(), now)?;
         let event = next_event(&events, new_id(), now, actor, action);
         doc.add_event(&event)?;
         docs::append(conn, &mut doc, now)?;
@@ -414,7 +403,7 @@ impl Store {
             let policy = reference::policy_in(tx)?;
             let ctx = Context { now, policy: &policy, inspection_open: None };
             let action = decide(None, &actor, Action::Report(Box::new(report)), &ctx)?;
-            photos::record_refs(tx, &self.dir, &action_photos(&action), now)?;
+            photos::record_refs(tx, &self.dir, &action.photos(), now)?;
             let id = new_id();
             let event = next_event(&[], new_id(), now, actor, action);
             let mut doc = RecordDoc::new(DocKind::Hazard, &id, &self.actor)?;

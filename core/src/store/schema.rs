@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("001_initial", include_str!("migrations/001_initial.sql")),
     ("002_photos", include_str!("migrations/002_photos.sql")),
     ("003_sync", include_str!("migrations/003_sync.sql")),
+    ("004_photo_sync", include_str!("migrations/004_photo_sync.sql")),
 ];
 
 /// The schema version this code writes.

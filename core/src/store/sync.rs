@@ -2,14 +2,16 @@
 //! server's answer in one transaction, so a sync killed at any point resumes
 //! from a consistent state (the cursor moves with the data it covers).
 
-use super::{docs, hazards, inspections, reference, Store};
+use super::{docs, hazards, inspections, photos, reference, Store};
 use crate::doc::{DocKind, RecordDoc};
 use crate::error::{Error, Result};
 use crate::hazard::fold;
+use crate::photo::PhotoRef;
 use crate::sync::wire::{Bytes, DocUpload, ReferenceData, SyncResponse};
 use crate::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use sha2::Digest;
 
 /// An edit the server refused: kept on the tablet and shown to its user.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -240,15 +242,86 @@ impl Store {
     }
 
     fn reproject(&self, conn: &Connection, doc: &mut RecordDoc, kind: DocKind, now: Timestamp) -> Result<()> {
-        match kind {
+        let photos: Vec<PhotoRef> = match kind {
             DocKind::Hazard => {
-                if let Some(h) = fold(doc.id(), &doc.events()?) {
+                let events = doc.events()?;
+                if let Some(h) = fold(doc.id(), &events) {
                     hazards::project(conn, &h, now)?;
                 }
+                events.iter().flat_map(|e| e.action.photos().into_iter().cloned().collect::<Vec<_>>()).collect()
             }
-            DocKind::Inspection => inspections::project_inspection(conn, &doc.inspection()?)?,
+            DocKind::Inspection => {
+                let insp = doc.inspection()?;
+                inspections::project_inspection(conn, &insp)?;
+                insp.answers.values().flat_map(|a| a.photos.iter().cloned()).collect()
+            }
+        };
+        // Photos of records from other tablets: fetched after the records.
+        for p in photos {
+            if !photos::photo_path(&self.dir, &p.sha256).is_file() {
+                conn.execute(
+                    "INSERT OR IGNORE INTO photo_wanted(sha256, bytes) VALUES (?1, ?2)",
+                    params![p.sha256, p.bytes as i64],
+                )?;
+            }
         }
         Ok(())
+    }
+
+    /// Photos taken here that the server does not have yet: (hash, file).
+    pub fn photos_to_upload(&self) -> Result<Vec<(String, std::path::PathBuf)>> {
+        let shas: Vec<String> = self.read(|c| {
+            let mut stmt = c.prepare("SELECT sha256 FROM photos WHERE uploaded = 0 ORDER BY added_at, sha256")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        Ok(shas.into_iter().map(|s| (s.clone(), self.photo_path(&s))).collect())
+    }
+
+    /// Records that the server has a photo.
+    pub fn mark_photo_uploaded(&self, sha256: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE photos SET uploaded = 1 WHERE sha256 = ?1", [sha256])?;
+            Ok(())
+        })
+    }
+
+    /// Photos of received records still to download: (hash, size).
+    pub fn photos_wanted(&self) -> Result<Vec<(String, u64)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT sha256, bytes FROM photo_wanted ORDER BY sha256")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Where a photo being downloaded accumulates (its length is where to resume).
+    pub fn photo_part_path(&self, sha256: &str) -> std::path::PathBuf {
+        self.photo_path(sha256).with_extension("part")
+    }
+
+    /// Checks a downloaded photo against its hash; keeps it if it matches,
+    /// discards the partial file (to download again) if it does not.
+    pub fn finish_photo_download(&self, sha256: &str, now: Timestamp) -> Result<bool> {
+        let part = self.photo_part_path(sha256);
+        let bytes = std::fs::read(&part).map_err(|e| Error::Io { path: part.clone(), source: e })?;
+        let actual = super::hex(&sha2::Sha256::digest(&bytes));
+        if actual != sha256 {
+            let _ = std::fs::remove_file(&part);
+            return Ok(false);
+        }
+        let dest = self.photo_path(sha256);
+        std::fs::rename(&part, &dest).map_err(|e| Error::Io { path: dest.clone(), source: e })?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO photos(sha256, bytes, role, captured_at, device_id, added_at, uploaded)
+                 VALUES (?1, ?2, 'received', NULL, '', ?3, 1)",
+                params![sha256, bytes.len() as i64, now.0],
+            )?;
+            tx.execute("DELETE FROM photo_wanted WHERE sha256 = ?1", [sha256])?;
+            Ok(())
+        })?;
+        Ok(true)
     }
 
     /// Applies reference data received at enrollment or sync.

@@ -26,6 +26,10 @@ pub struct Progress {
     pub bytes_down: u64,
     /// Requests made.
     pub requests: u64,
+    /// Photos uploaded.
+    pub photos_up: u64,
+    /// Photos downloaded and verified.
+    pub photos_down: u64,
 }
 
 /// What a finished sync did.
@@ -216,7 +220,91 @@ pub fn sync(
         if !resp.more
             && (req.uploads.is_empty() || answered < req.uploads.len() || stuck || !store.has_pending_uploads()?)
         {
+            sync_photos(store, &client, &link, opts, &mut report, progress, cancel)?;
             return Ok(report);
         }
     }
+}
+
+/// Photos go after the records that refer to them (the server only takes
+/// photos a record in scope refers to). Each upload is idempotent; each
+/// download resumes from its partial file and is kept only if it hashes to
+/// its name. A photo the server refuses or does not have yet stays pending
+/// for the next sync; it does not fail this one.
+fn sync_photos(
+    store: &Store,
+    client: &reqwest::blocking::Client,
+    link: &ServerLink,
+    opts: &SyncOptions,
+    report: &mut SyncReport,
+    progress: &dyn Fn(&Progress),
+    cancel: &AtomicBool,
+) -> Result<()> {
+    for (sha, path) in store.photos_to_upload()? {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let url = format!("{}/v1/photos/{sha}", link.url);
+        let mut delay = opts.first_delay;
+        for attempt in 0..opts.attempts.max(1) {
+            if attempt > 0 {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            match client
+                .put(&url)
+                .bearer_auth(&link.token)
+                .header(reqwest::header::CONTENT_TYPE, "image/jpeg")
+                .body(bytes.clone())
+                .send()
+            {
+                Ok(r) if r.status().is_success() => {
+                    store.mark_photo_uploaded(&sha)?;
+                    report.progress.photos_up += 1;
+                    report.progress.bytes_up += bytes.len() as u64;
+                    break;
+                }
+                Ok(r) if r.status().is_server_error() => continue,
+                Ok(_) => break,
+                Err(_) => continue,
+            }
+        }
+        progress(&report.progress);
+    }
+    for (sha, _) in store.photos_wanted()? {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let part = store.photo_part_path(&sha);
+        if let Some(dir) = part.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+        }
+        let offset = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let mut req = client.get(format!("{}/v1/photos/{sha}", link.url)).bearer_auth(&link.token);
+        if offset > 0 {
+            req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+        }
+        let Ok(resp) = req.send() else { continue };
+        let resumed = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT;
+        if !resp.status().is_success() {
+            continue;
+        }
+        let Ok(bytes) = resp.bytes() else { continue };
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(resumed)
+            .write(true)
+            .truncate(!resumed)
+            .open(&part)
+            .map_err(|e| Error::Io { path: part.clone(), source: e })?;
+        std::io::Write::write_all(&mut f, &bytes).map_err(|e| Error::Io { path: part.clone(), source: e })?;
+        drop(f);
+        report.progress.bytes_down += bytes.len() as u64;
+        if store.finish_photo_download(&sha, Timestamp::now())? {
+            report.progress.photos_down += 1;
+        }
+        progress(&report.progress);
+    }
+    Ok(())
 }

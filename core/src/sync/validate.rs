@@ -67,6 +67,26 @@ pub struct Accepted {
     pub skewed: Vec<String>,
     /// Whether the upload added anything (a replay adds nothing).
     pub changed: bool,
+    /// SHA-256 of every photo the record refers to (the server waits for these).
+    pub photos: Vec<String>,
+}
+
+fn doc_photos(doc: &mut RecordDoc, kind: DocKind) -> Vec<String> {
+    let mut out: Vec<String> = match kind {
+        DocKind::Hazard => doc
+            .events()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|e| e.action.photos().into_iter().map(|p| p.sha256.clone()).collect::<Vec<_>>())
+            .collect(),
+        DocKind::Inspection => doc
+            .inspection()
+            .map(|i| i.answers.values().flat_map(|a| a.photos.iter().map(|p| p.sha256.clone())).collect())
+            .unwrap_or_default(),
+    };
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Validates one document upload against the server's current document.
@@ -140,11 +160,13 @@ pub fn validate_upload(
         DocKind::Hazard => {
             let (new_events, skewed, enterprise, township) =
                 check_hazard(&mut fork, &server_values, who, &registry, policy, inspection_ended, server_now)?;
-            Ok(Accepted { doc: fork, kind, enterprise, township, new_events, skewed, changed })
+            let photos = doc_photos(&mut fork, kind);
+            Ok(Accepted { doc: fork, kind, enterprise, township, new_events, skewed, changed, photos })
         }
         DocKind::Inspection => {
             let (enterprise, township) = check_inspection(&mut fork, &server_values, who)?;
-            Ok(Accepted { doc: fork, kind, enterprise, township, new_events: vec![], skewed: vec![], changed })
+            let photos = doc_photos(&mut fork, kind);
+            Ok(Accepted { doc: fork, kind, enterprise, township, new_events: vec![], skewed: vec![], changed, photos })
         }
     }
 }

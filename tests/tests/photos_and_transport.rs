@@ -1,0 +1,162 @@
+//! Photos travel separately from records, verified by SHA-256 at both ends
+//! and resumable; initial sync comes in pages with progress; a sync can be
+//! cancelled and resumes; a dead server is a retryable network error.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use paicha_core::demo;
+use paicha_core::photo::PhotoRole;
+use paicha_core::store::NewHazard;
+use paicha_core::sync::client::{self, SyncOptions};
+use paicha_scenarios::{t, Server, Tablet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+fn report_with_photo(tab: &Tablet, name: &str, size: usize) -> (String, String) {
+    let path = tab.dir.path().join(format!("{name}.jpg"));
+    let mut bytes = b"\xFF\xD8\xFF\xE0".to_vec();
+    bytes.extend((0..size).map(|i| (i * 7 % 251) as u8));
+    bytes.extend_from_slice(name.as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let photo = tab.store.import_photo(&path, PhotoRole::Before, None, None).unwrap();
+    let id = tab
+        .store
+        .report_hazard(
+            &tab.user,
+            NewHazard {
+                enterprise: demo::credit_code(1),
+                description: Some(name.into()),
+                before_photos: vec![photo.clone()],
+                co_inspectors: vec!["insp-li".into()],
+                ..NewHazard::default()
+            },
+            t("2026-11-02T10:00+08:00"),
+        )
+        .unwrap()
+        .id;
+    (id, photo.sha256)
+}
+
+#[test]
+fn photos_follow_their_records_verified_and_resumable() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    let ent = Tablet::enroll(&server, "tab-ent-a", "ent-a");
+    let (_, sha) = report_with_photo(&wang, "配电箱", 300_000);
+    let r = wang.sync();
+    assert_eq!(r.progress.photos_up, 1);
+    assert!(server.admin(&["missing-photos"]).as_array().unwrap().is_empty());
+    // The enterprise's tablet already holds the first part of it (an interrupted download).
+    let original = std::fs::read(wang.store.photo_path(&sha)).unwrap();
+    let part = ent.store.photo_part_path(&sha);
+    std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+    std::fs::write(&part, &original[..100_000]).unwrap();
+    let r = ent.sync();
+    assert_eq!(r.progress.photos_down, 1);
+    assert!(r.progress.bytes_down < original.len() as u64, "resumed, not downloaded again: {}", r.progress.bytes_down);
+    assert_eq!(std::fs::read(ent.store.photo_path(&sha)).unwrap(), original);
+    assert!(ent.store.verify_photos().unwrap().is_empty());
+    assert!(ent.store.photos_wanted().unwrap().is_empty());
+}
+
+#[test]
+fn a_corrupted_partial_download_is_discarded_and_fetched_again() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    let chen = Tablet::enroll(&server, "tab-chen", "sup-chen");
+    let (_, sha) = report_with_photo(&wang, "灭火器", 50_000);
+    wang.sync();
+    let part = chen.store.photo_part_path(&sha);
+    std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+    std::fs::write(&part, b"garbage that is not the start of the photo").unwrap();
+    let r = chen.sync();
+    assert_eq!(r.progress.photos_down, 0);
+    assert_eq!(chen.store.photos_wanted().unwrap().len(), 1);
+    assert!(!chen.store.photo_path(&sha).exists());
+    let r = chen.sync();
+    assert_eq!(r.progress.photos_down, 1);
+    assert!(chen.store.photo_path(&sha).exists());
+}
+
+#[test]
+fn a_record_whose_photo_has_not_arrived_is_reported_on_the_server() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    let (id, sha) = report_with_photo(&wang, "脚手架", 1000);
+    // The file disappears before it could be sent (the record still goes).
+    let kept = std::fs::read(wang.store.photo_path(&sha)).unwrap();
+    std::fs::remove_file(wang.store.photo_path(&sha)).unwrap();
+    let r = wang.sync();
+    assert_eq!(r.progress.photos_up, 0);
+    let missing = server.admin(&["missing-photos"]);
+    assert_eq!(missing[0]["record"], id.as_str());
+    assert_eq!(missing[0]["photo"], sha.as_str());
+    // Wrong bytes under its name are refused; the right ones complete the record.
+    let token = wang.store.server_link().unwrap().unwrap().token;
+    let http = reqwest::blocking::Client::new();
+    let url = format!("{}/v1/photos/{sha}", server.url);
+    let bad = http.put(&url).bearer_auth(&token).body(b"\xFF\xD8\xFF\xE0other".to_vec()).send().unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let stray = http
+        .put(format!("{}/v1/photos/{}", server.url, "a".repeat(64)))
+        .bearer_auth(&token)
+        .body(b"x".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(stray.status().as_u16(), 400);
+    std::fs::write(wang.store.photo_path(&sha), kept).unwrap();
+    let r = wang.sync();
+    assert_eq!(r.progress.photos_up, 1);
+    assert!(server.admin(&["missing-photos"]).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn initial_sync_comes_in_pages_with_progress_and_can_be_cancelled() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    for i in 0..7 {
+        report_with_photo(&wang, &format!("隐患{i}"), 10);
+    }
+    wang.sync();
+    let chen = Tablet::enroll(&server, "tab-chen", "sup-chen");
+    let opts = SyncOptions { page_size: 3, ..SyncOptions::default() };
+    // Cancelled before it starts: nothing is stored, the store is intact.
+    let cancel = AtomicBool::new(true);
+    let err = client::sync(&chen.store, &opts, &|_| {}, &cancel).unwrap_err();
+    assert!(matches!(err, paicha_core::Error::Cancelled));
+    // Cancelled after the first page: what was stored stays, the next sync resumes.
+    let cancel = AtomicBool::new(false);
+    let seen = Mutex::new(vec![]);
+    let err = client::sync(
+        &chen.store,
+        &opts,
+        &|p| {
+            seen.lock().unwrap().push(p.clone());
+            cancel.store(true, Ordering::Relaxed);
+        },
+        &cancel,
+    )
+    .unwrap_err();
+    assert!(matches!(err, paicha_core::Error::Cancelled));
+    assert_eq!(chen.store.list_hazards("sup-chen", &Default::default(), t("2026-11-03")).unwrap().len(), 3);
+    let r =
+        client::sync(&chen.store, &opts, &|p| seen.lock().unwrap().push(p.clone()), &AtomicBool::new(false)).unwrap();
+    assert_eq!(r.progress.docs_down, 4);
+    assert_eq!(r.progress.requests, 2);
+    assert_eq!(chen.store.list_hazards("sup-chen", &Default::default(), t("2026-11-03")).unwrap().len(), 7);
+    assert!(seen.lock().unwrap().len() >= 3);
+}
+
+#[test]
+fn a_dead_server_is_a_network_error_after_retries() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    report_with_photo(&wang, "离线", 10);
+    drop(server);
+    let opts = SyncOptions { attempts: 3, first_delay: Duration::from_millis(20), ..SyncOptions::default() };
+    let err = client::sync(&wang.store, &opts, &|_| {}, &AtomicBool::new(false)).unwrap_err();
+    assert!(matches!(err, paicha_core::Error::Network { .. }), "{err}");
+    // Nothing lost: the record still waits for upload.
+    assert!(wang.store.has_pending_uploads().unwrap());
+}
