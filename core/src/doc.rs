@@ -275,6 +275,39 @@ impl RecordDoc {
         RecordDoc { id: self.id.clone(), doc: self.doc.fork(), saved: vec![] }
     }
 
+    /// Runs Automerge's own per-document sync protocol between this replica
+    /// and `other` until both are quiet; returns (bytes exchanged, messages).
+    /// Used as the baseline the batched protocol is measured against
+    /// (docs/performance.md); paicha does not sync this way.
+    pub fn automerge_sync_with(&mut self, other: &mut RecordDoc) -> Result<(u64, u64)> {
+        use automerge::sync::{Message, State, SyncDoc};
+        let (mut a_state, mut b_state) = (State::new(), State::new());
+        let (mut bytes, mut messages) = (0u64, 0u64);
+        for _ in 0..64 {
+            let mut quiet = true;
+            if let Some(m) = self.doc.sync().generate_sync_message(&mut a_state) {
+                let enc = m.encode();
+                bytes += enc.len() as u64;
+                messages += 1;
+                quiet = false;
+                let m = Message::decode(&enc).map_err(|e| doc_err(&self.id, e))?;
+                other.doc.sync().receive_sync_message(&mut b_state, m).map_err(|e| doc_err(&self.id, e))?;
+            }
+            if let Some(m) = other.doc.sync().generate_sync_message(&mut b_state) {
+                let enc = m.encode();
+                bytes += enc.len() as u64;
+                messages += 1;
+                quiet = false;
+                let m = Message::decode(&enc).map_err(|e| doc_err(&self.id, e))?;
+                self.doc.sync().receive_sync_message(&mut a_state, m).map_err(|e| doc_err(&self.id, e))?;
+            }
+            if quiet {
+                break;
+            }
+        }
+        Ok((bytes, messages))
+    }
+
     /// Merges another replica of the same record into this one.
     pub fn merge(&mut self, other: &mut RecordDoc) -> Result<()> {
         self.doc.merge(&mut other.doc).map_err(|e| doc_err(&self.id, e))?;

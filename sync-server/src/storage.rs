@@ -124,8 +124,8 @@ pub trait Storage: Send + Sync + 'static {
     fn document(&self, id: &str) -> Result<Option<StoredDoc>>;
     /// When an inspection ended (None: not known here; Some(None): still going on).
     fn inspection_ended(&self, id: &str) -> Result<Option<Option<Timestamp>>>;
-    /// Stores an accepted upload durably; returns the change-log position.
-    fn store_accepted(&self, w: AcceptedWrite<'_>, device_id: &str, now: Timestamp) -> Result<u64>;
+    /// Stores the accepted uploads of one request durably, in one transaction.
+    fn store_accepted(&self, writes: &[AcceptedWrite<'_>], device_id: &str, now: Timestamp) -> Result<()>;
     /// Keeps a refused upload.
     #[allow(clippy::too_many_arguments)]
     fn quarantine(
@@ -487,32 +487,37 @@ impl Storage for SqliteStorage {
         Ok(Some(insp.completion.map(|c| c.ended_at)))
     }
 
-    fn store_accepted(&self, w: AcceptedWrite<'_>, device_id: &str, now: Timestamp) -> Result<u64> {
-        let heads = serde_json::to_string(&w.heads).map_err(json_err)?;
+    fn store_accepted(&self, writes: &[AcceptedWrite<'_>], device_id: &str, now: Timestamp) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO documents(id, kind, enterprise, township, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(id) DO UPDATE SET enterprise = excluded.enterprise, township = excluded.township,
-                     snapshot = excluded.snapshot, heads = excluded.heads",
-                params![w.doc_id, w.kind, w.enterprise, w.township, w.snapshot, heads],
-            )?;
-            tx.execute(
-                "INSERT INTO change_log(doc_id, device_id, data, heads, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![w.doc_id, device_id, w.new_changes, heads, now.0],
-            )?;
-            let seq = tx.last_insert_rowid() as u64;
-            for sha in &w.photos {
-                tx.execute("INSERT OR IGNORE INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)", params![sha, w.doc_id])?;
-            }
-            for (id, at, skewed) in &w.receipts {
+            for w in writes {
+                let heads = serde_json::to_string(&w.heads).map_err(json_err)?;
                 tx.execute(
-                    "INSERT OR IGNORE INTO receipts(event_id, doc_id, device_id, device_time, received_at, skewed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![id, w.doc_id, device_id, at, now.0, *skewed as i64],
+                    "INSERT INTO documents(id, kind, enterprise, township, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(id) DO UPDATE SET enterprise = excluded.enterprise, township = excluded.township,
+                         snapshot = excluded.snapshot, heads = excluded.heads",
+                    params![w.doc_id, w.kind, w.enterprise, w.township, w.snapshot, heads],
                 )?;
+                tx.execute(
+                    "INSERT INTO change_log(doc_id, device_id, data, heads, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![w.doc_id, device_id, w.new_changes, heads, now.0],
+                )?;
+                for sha in &w.photos {
+                    tx.execute("INSERT OR IGNORE INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)", params![sha, w.doc_id])?;
+                }
+                for (id, at, skewed) in &w.receipts {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO receipts(event_id, doc_id, device_id, device_time, received_at, skewed)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![id, w.doc_id, device_id, at, now.0, *skewed as i64],
+                    )?;
+                }
             }
             tx.commit()?;
-            Ok(seq)
+            Ok(())
         })
     }
 

@@ -16,6 +16,14 @@ pub const MAX_DOC_BYTES: usize = 8 * 1024 * 1024;
 /// Largest page a client may ask for.
 pub const MAX_PAGE: u32 = 5000;
 
+/// An accepted upload waiting for the request's commit.
+struct Pending {
+    doc_id: String,
+    accepted: paicha_core::sync::validate::Accepted,
+    heads_before: Vec<String>,
+    receipts: Vec<(String, i64, bool)>,
+}
+
 /// Runs one exchange for an authenticated device. `write_lock` serialises
 /// validation and storage so two uploads of one document cannot race.
 pub fn exchange(
@@ -32,7 +40,30 @@ pub fn exchange(
     let mut refused = vec![];
     {
         let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Validated documents are written together: one durable commit per request.
+        let mut docs: Vec<Pending> = vec![];
+        let mut seen = std::collections::HashSet::new();
         for up in &req.uploads {
+            if !seen.insert(up.doc_id.as_str()) {
+                let message = "the same record appears twice in one request".to_string();
+                storage.quarantine(
+                    &device.device_id,
+                    &person.id,
+                    &up.doc_id,
+                    &up.kind,
+                    "format",
+                    &message,
+                    &up.changes.0,
+                    now,
+                )?;
+                refused.push(DocRefusal {
+                    doc_id: up.doc_id.clone(),
+                    rule: "format".into(),
+                    message,
+                    server_doc: Bytes(vec![]),
+                });
+                continue;
+            }
             let mut server_doc = match storage.document(&up.doc_id)? {
                 Some(d) => {
                     let mut doc = RecordDoc::empty(&up.doc_id, &[0; 16]);
@@ -48,27 +79,12 @@ pub fn exchange(
                 Ok(mut ok) => {
                     let heads = ok.doc.heads();
                     if ok.changed {
-                        let new_changes = ok.doc.changes_after(&heads_before);
-                        let receipts =
-                            ok.new_events.iter().map(|e| (e.id.clone(), e.at.0, ok.skewed.contains(&e.id))).collect();
                         if !ok.skewed.is_empty() {
                             tracing::warn!(device = %device.device_id, events = ?ok.skewed, "device clock ahead of the server (R10)");
                         }
-                        storage.store_accepted(
-                            AcceptedWrite {
-                                doc_id: &up.doc_id,
-                                kind: ok.kind.as_str(),
-                                enterprise: &ok.enterprise,
-                                township: &ok.township,
-                                snapshot: ok.doc.save(),
-                                new_changes,
-                                heads: heads.clone(),
-                                receipts,
-                                photos: ok.photos.clone(),
-                            },
-                            &device.device_id,
-                            now,
-                        )?;
+                        let receipts =
+                            ok.new_events.iter().map(|e| (e.id.clone(), e.at.0, ok.skewed.contains(&e.id))).collect();
+                        docs.push(Pending { doc_id: up.doc_id.clone(), accepted: ok, heads_before, receipts });
                     }
                     accepted.push(DocAck { doc_id: up.doc_id.clone(), heads });
                 }
@@ -94,6 +110,21 @@ pub fn exchange(
                 }
             }
         }
+        let writes: Vec<AcceptedWrite> = docs
+            .iter_mut()
+            .map(|p| AcceptedWrite {
+                doc_id: &p.doc_id,
+                kind: p.accepted.kind.as_str(),
+                enterprise: &p.accepted.enterprise,
+                township: &p.accepted.township,
+                new_changes: p.accepted.doc.changes_after(&p.heads_before),
+                heads: p.accepted.doc.heads(),
+                snapshot: p.accepted.doc.save(),
+                receipts: p.receipts.clone(),
+                photos: p.accepted.photos.clone(),
+            })
+            .collect();
+        storage.store_accepted(&writes, &device.device_id, now)?;
     }
     let limit = if req.page_size == 0 { 1000 } else { req.page_size.min(MAX_PAGE) };
     let (entries, end) = storage.changes_since(person, &device.device_id, req.cursor, limit)?;

@@ -77,6 +77,11 @@ impl Server {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// CPU seconds the server process has used so far (Linux).
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     /// Registers a device and returns its enrollment code.
     pub fn device(&self, device: &str, user: &str) -> String {
         self.admin(&["device", "add", "--device", device, "--user", user])["code"].as_str().unwrap().to_string()
@@ -126,6 +131,16 @@ impl Tablet {
         std::fs::write(&p, [b"\xFF\xD8\xFF\xE0".as_slice(), name.as_bytes()].concat()).unwrap();
         p
     }
+}
+
+/// CPU seconds (user + system) of a process from its `/proc/.../stat` (Linux, 100 ticks/s).
+pub fn cpu_seconds_of(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Parses a time or panics.

@@ -241,8 +241,17 @@ pub(super) fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<(
     Ok(())
 }
 
+/// A record id: a UUID, unique across every tablet of the province.
 pub(super) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// An event id: 64 random bits, as 16 hex characters. It only has to be
+/// unique among the events of one record, and it is repeated in every
+/// child's `parents`, so it is kept short for the wire.
+fn new_event_id() -> String {
+    let b = uuid::Uuid::new_v4();
+    super::hex(&b.as_bytes()[..8])
 }
 
 fn check_viewer(viewer: &Person, h_enterprise: &str, h_township: &str) -> Result<()> {
@@ -290,7 +299,7 @@ impl Store {
         let ctx = Context { now, policy: &policy, inspection_open };
         let action = decide(Some(&state), &actor, action, &ctx)?;
         photos::record_refs(conn, &self.dir, &action.photos(), now)?;
-        let event = next_event(&events, new_id(), now, actor, action);
+        let event = next_event(&events, new_event_id(), now, actor, action);
         doc.add_event(&event)?;
         docs::append(conn, &mut doc, now)?;
         events.push(event);
@@ -405,7 +414,7 @@ impl Store {
             let action = decide(None, &actor, Action::Report(Box::new(report)), &ctx)?;
             photos::record_refs(tx, &self.dir, &action.photos(), now)?;
             let id = new_id();
-            let event = next_event(&[], new_id(), now, actor, action);
+            let event = next_event(&[], new_event_id(), now, actor, action);
             let mut doc = RecordDoc::new(DocKind::Hazard, &id, &self.actor)?;
             doc.add_event(&event)?;
             docs::insert(tx, &mut doc, DocKind::Hazard, now)?;

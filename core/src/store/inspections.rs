@@ -115,7 +115,8 @@ impl Store {
             let actor = self.actor_in(tx, by)?;
             let template = reference::template_in(tx, &new.template_id, new.template_version)?;
             let enterprise = reference::enterprise_in(tx, new.enterprise.trim())?;
-            let mut inspectors: Vec<Person> = vec![actor.person.clone()];
+            // The registry's records, with certificate numbers (the actor snapshot has none).
+            let mut inspectors: Vec<Person> = vec![reference::person_in(tx, by)?];
             for id in &new.co_inspectors {
                 let p = reference::person_in(tx, id)?;
                 if !inspectors.iter().any(|x| x.id == p.id) {
