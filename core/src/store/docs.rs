@@ -46,6 +46,16 @@ pub fn mark_dirty(conn: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Stores a document received from the server as the change bytes it came
+/// in (they load as a document), without re-encoding it.
+pub fn insert_received(conn: &Connection, id: &str, kind: DocKind, chunks: &[&[u8]], now: Timestamp) -> Result<()> {
+    conn.execute(
+        "INSERT INTO documents(id, kind, snapshot, changes, updated_at) VALUES (?1, ?2, ?3, 0, ?4)",
+        params![id, kind.as_str(), chunks.concat(), now.0],
+    )?;
+    Ok(())
+}
+
 /// Replaces a document with another version of it (a compacted snapshot).
 pub fn replace(conn: &Connection, doc: &mut RecordDoc, kind: DocKind, now: Timestamp) -> Result<()> {
     let bytes = doc.save();

@@ -224,10 +224,12 @@ impl Store {
                 if existed {
                     docs::append_received(tx, &mut doc, now)?;
                 } else {
-                    docs::replace(tx, &mut doc, kind, now)?;
+                    let chunks: Vec<&[u8]> = ch.changes.iter().map(|c| c.0.as_slice()).collect();
+                    docs::insert_received(tx, &ch.doc_id, kind, &chunks, now)?;
                 }
                 self.reproject(tx, &mut doc, kind, now)?;
-                let dirty = doc.has_changes_after(&ch.heads);
+                // A record new here has nothing of ours in it.
+                let dirty = existed && doc.has_changes_after(&ch.heads);
                 set_heads(tx, &ch.doc_id, &ch.heads, dirty)?;
                 applied.downloaded += 1;
                 applied.changed_ids.push(ch.doc_id.clone());

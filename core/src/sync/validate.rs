@@ -71,19 +71,11 @@ pub struct Accepted {
     pub photos: Vec<String>,
 }
 
-fn doc_photos(doc: &mut RecordDoc, kind: DocKind) -> Vec<String> {
-    let mut out: Vec<String> = match kind {
-        DocKind::Hazard => doc
-            .events()
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|e| e.action.photos().into_iter().map(|p| p.sha256.clone()).collect::<Vec<_>>())
-            .collect(),
-        DocKind::Inspection => doc
-            .inspection()
-            .map(|i| i.answers.values().flat_map(|a| a.photos.iter().map(|p| p.sha256.clone())).collect())
-            .unwrap_or_default(),
-    };
+fn inspection_photos(doc: &mut RecordDoc) -> Vec<String> {
+    let mut out: Vec<String> = doc
+        .inspection()
+        .map(|i| i.answers.values().flat_map(|a| a.photos.iter().map(|p| p.sha256.clone())).collect())
+        .unwrap_or_default();
     out.sort();
     out.dedup();
     out
@@ -158,14 +150,13 @@ pub fn validate_upload(
     let registry = Actor { person: who.person.clone(), device_id: who.device_id.to_string() };
     match kind {
         DocKind::Hazard => {
-            let (new_events, skewed, enterprise, township) =
+            let (new_events, skewed, enterprise, township, photos) =
                 check_hazard(&mut fork, &server_values, who, &registry, policy, inspection_ended, server_now)?;
-            let photos = doc_photos(&mut fork, kind);
             Ok(Accepted { doc: fork, kind, enterprise, township, new_events, skewed, changed, photos })
         }
         DocKind::Inspection => {
             let (enterprise, township) = check_inspection(&mut fork, &server_values, who)?;
-            let photos = doc_photos(&mut fork, kind);
+            let photos = inspection_photos(&mut fork);
             Ok(Accepted { doc: fork, kind, enterprise, township, new_events: vec![], skewed: vec![], changed, photos })
         }
     }
@@ -179,7 +170,7 @@ fn check_hazard(
     policy: &Policy,
     inspection_ended: &dyn Fn(&str) -> Option<Option<Timestamp>>,
     server_now: Timestamp,
-) -> Result<(Vec<Event>, Vec<String>, String, String), Refusal> {
+) -> Result<(Vec<Event>, Vec<String>, String, String, Vec<String>), Refusal> {
     let mut all: Vec<Event> = vec![];
     let mut new_ids = BTreeSet::new();
     for key in fork.keys().into_iter().filter(|k| k.starts_with("ev/")) {
@@ -276,7 +267,11 @@ fn check_hazard(
             format!("{} has no scope over {} in {}", who.person.id, h.enterprise.credit_code, h.enterprise.township),
         );
     }
-    Ok((new_events, skewed, h.enterprise.credit_code, h.enterprise.township))
+    let mut photos: Vec<String> =
+        all.iter().flat_map(|e| e.action.photos().into_iter().map(|p| p.sha256.clone()).collect::<Vec<_>>()).collect();
+    photos.sort();
+    photos.dedup();
+    Ok((new_events, skewed, h.enterprise.credit_code, h.enterprise.township, photos))
 }
 
 fn fork_id(doc: &RecordDoc) -> String {
