@@ -162,6 +162,10 @@ pub fn validate_upload(
     }
 }
 
+/// What checking a hidden danger's upload yields: its new events, those with
+/// a skewed clock, its enterprise and township, and its photos.
+type HazardCheck = (Vec<Event>, Vec<String>, String, String, Vec<String>);
+
 fn check_hazard(
     fork: &mut RecordDoc,
     server_values: &HashMap<String, Vec<String>>,
@@ -170,7 +174,7 @@ fn check_hazard(
     policy: &Policy,
     inspection_ended: &dyn Fn(&str) -> Option<Option<Timestamp>>,
     server_now: Timestamp,
-) -> Result<(Vec<Event>, Vec<String>, String, String, Vec<String>), Refusal> {
+) -> Result<HazardCheck, Refusal> {
     let mut all: Vec<Event> = vec![];
     let mut new_ids = BTreeSet::new();
     for key in fork.keys().into_iter().filter(|k| k.starts_with("ev/")) {
