@@ -162,6 +162,13 @@ fn main() {
     };
     let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
     let fresh = !data.join("server.db").exists();
+    if fresh && !matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. }) {
+        fail(format!(
+            "no server database in {}; create it first: paicha-server --data {} init (or serve)",
+            data.display(),
+            data.display()
+        ));
+    }
     let storage = match SqliteStorage::open(&data) {
         Ok(s) => s,
         Err(e) => fail(e),
