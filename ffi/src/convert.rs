@@ -1,0 +1,554 @@
+//! Plain values that cross the FFI, and their conversions from core types.
+//! Times are milliseconds since the Unix epoch (UTC); calendar days are
+//! `YYYY-MM-DD` strings in China Standard Time.
+
+use paicha_core::hazard::{self, Escalation, Hazard, HistoryEntry};
+use paicha_core::store::{CompletionReport, HazardRow, RefusedEdit};
+use paicha_core::sync::client::SyncReport;
+
+/// 隐患等级.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Level {
+    /// 一般.
+    General,
+    /// 重大.
+    Major,
+}
+
+impl From<hazard::Level> for Level {
+    fn from(l: hazard::Level) -> Self {
+        match l {
+            hazard::Level::General => Level::General,
+            hazard::Level::Major => Level::Major,
+        }
+    }
+}
+
+impl From<Level> for hazard::Level {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::General => hazard::Level::General,
+            Level::Major => hazard::Level::Major,
+        }
+    }
+}
+
+/// Where a hidden danger is in the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HazardStatus {
+    /// 整改中.
+    Rectifying,
+    /// 待复查.
+    PendingReview,
+    /// 待核销.
+    PendingVerification,
+    /// 已销号.
+    Closed,
+    /// 已撤销.
+    Voided,
+}
+
+impl From<hazard::Status> for HazardStatus {
+    fn from(s: hazard::Status) -> Self {
+        match s {
+            hazard::Status::Rectifying => HazardStatus::Rectifying,
+            hazard::Status::PendingReview => HazardStatus::PendingReview,
+            hazard::Status::PendingVerification => HazardStatus::PendingVerification,
+            hazard::Status::Closed => HazardStatus::Closed,
+            hazard::Status::Voided => HazardStatus::Voided,
+        }
+    }
+}
+
+impl From<HazardStatus> for hazard::Status {
+    fn from(s: HazardStatus) -> Self {
+        match s {
+            HazardStatus::Rectifying => hazard::Status::Rectifying,
+            HazardStatus::PendingReview => hazard::Status::PendingReview,
+            HazardStatus::PendingVerification => hazard::Status::PendingVerification,
+            HazardStatus::Closed => hazard::Status::Closed,
+            HazardStatus::Voided => hazard::Status::Voided,
+        }
+    }
+}
+
+/// 督办 level at the time of the query (R10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EscalationLevel {
+    /// Nothing due.
+    None,
+    /// The deadline is near.
+    Reminder,
+    /// Overdue: the township supervisor is alerted.
+    Township,
+    /// Overdue long enough (or major): the district is alerted.
+    District,
+}
+
+impl From<Escalation> for EscalationLevel {
+    fn from(e: Escalation) -> Self {
+        match e {
+            Escalation::None => EscalationLevel::None,
+            Escalation::Reminder { .. } => EscalationLevel::Reminder,
+            Escalation::Township { .. } => EscalationLevel::Township,
+            Escalation::District { .. } => EscalationLevel::District,
+        }
+    }
+}
+
+/// A hidden danger as lists show it (no document loaded).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HazardSummary {
+    /// Id.
+    pub id: String,
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// Enterprise name.
+    pub enterprise_name: String,
+    /// Township.
+    pub township: String,
+    /// Sector.
+    pub sector: String,
+    /// What is wrong.
+    pub description: String,
+    /// Level.
+    pub level: Level,
+    /// Status.
+    pub status: HazardStatus,
+    /// Current deadline, `YYYY-MM-DD` (CST).
+    pub deadline: String,
+    /// Calendar days past the deadline (0 if not overdue).
+    pub overdue_days: i64,
+    /// Escalation now.
+    pub escalation: EscalationLevel,
+    /// Conflicts waiting for a person.
+    pub open_conflicts: i64,
+}
+
+impl From<&HazardRow> for HazardSummary {
+    fn from(r: &HazardRow) -> Self {
+        HazardSummary {
+            id: r.id.clone(),
+            enterprise: r.enterprise.clone(),
+            enterprise_name: r.enterprise_name.clone(),
+            township: r.township.clone(),
+            sector: r.sector.clone(),
+            description: r.description.clone(),
+            level: r.level.into(),
+            status: r.status.into(),
+            deadline: r.deadline.to_string(),
+            overdue_days: r.overdue_days,
+            escalation: r.escalation.into(),
+            open_conflicts: r.open_conflicts,
+        }
+    }
+}
+
+/// One entry of a record's history (R1).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HistoryItem {
+    /// Event id (use it to resolve a conflict).
+    pub event_id: String,
+    /// Device clock time, ms.
+    pub at_ms: i64,
+    /// Person id.
+    pub person_id: String,
+    /// Person name.
+    pub person_name: String,
+    /// Role when acting.
+    pub role: String,
+    /// Device.
+    pub device_id: String,
+    /// Action name (`report`, `review`...).
+    pub action: String,
+    /// One line for a timeline.
+    pub summary: String,
+    /// Whether it changed the record; when not, `note` says why.
+    pub applied: bool,
+    /// Why it was not applied.
+    pub note: Option<String>,
+}
+
+impl From<&HistoryEntry> for HistoryItem {
+    fn from(e: &HistoryEntry) -> Self {
+        HistoryItem {
+            event_id: e.event_id.clone(),
+            at_ms: e.at.0,
+            person_id: e.person_id.clone(),
+            person_name: e.person_name.clone(),
+            role: e.role.as_str().into(),
+            device_id: e.device_id.clone(),
+            action: e.action.clone(),
+            summary: e.summary.clone(),
+            applied: e.applied,
+            note: e.note.clone(),
+        }
+    }
+}
+
+/// Concurrent decisions a person should look at (R14).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ConflictInfo {
+    /// The event that collided.
+    pub event_id: String,
+    /// The events it collided with.
+    pub concurrent_with: Vec<String>,
+    /// What happened.
+    pub message: String,
+}
+
+/// A whole hidden danger.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HazardDetail {
+    /// Id.
+    pub id: String,
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// Enterprise name.
+    pub enterprise_name: String,
+    /// Township.
+    pub township: String,
+    /// Where in the plant.
+    pub location: String,
+    /// What is wrong.
+    pub description: String,
+    /// Legal basis.
+    pub legal_basis: String,
+    /// Criteria that made it major.
+    pub criteria: Vec<String>,
+    /// Level.
+    pub level: Level,
+    /// Status.
+    pub status: HazardStatus,
+    /// Current deadline, `YYYY-MM-DD`.
+    pub deadline: String,
+    /// Deadline of the order before extensions.
+    pub original_deadline: String,
+    /// Required measures.
+    pub required_measures: String,
+    /// Before photos (SHA-256).
+    pub before_photos: Vec<String>,
+    /// Evidence submissions.
+    pub evidence_count: u32,
+    /// How it was closed (`on_site`, `reviewed`, `verified`), if closed.
+    pub closure: Option<String>,
+    /// Governance plan elements still missing (major only).
+    pub plan_missing: Vec<String>,
+    /// Every event, in order.
+    pub history: Vec<HistoryItem>,
+    /// Conflicts waiting for a person.
+    pub conflicts: Vec<ConflictInfo>,
+}
+
+impl From<&Hazard> for HazardDetail {
+    fn from(h: &Hazard) -> Self {
+        HazardDetail {
+            id: h.id.clone(),
+            enterprise: h.enterprise.credit_code.clone(),
+            enterprise_name: h.enterprise.name.clone(),
+            township: h.enterprise.township.clone(),
+            location: h.location.clone(),
+            description: h.description.clone(),
+            legal_basis: h.legal_basis.clone(),
+            criteria: h.criteria.clone(),
+            level: h.level.into(),
+            status: h.status.into(),
+            deadline: h.deadline.to_string(),
+            original_deadline: h.original_deadline.to_string(),
+            required_measures: h.required_measures.clone(),
+            before_photos: h.before_photos.iter().map(|p| p.sha256.clone()).collect(),
+            evidence_count: h.evidence.len() as u32,
+            closure: h.closure.as_ref().map(|c| {
+                match c.kind {
+                    hazard::ClosureKind::OnSite => "on_site",
+                    hazard::ClosureKind::Reviewed => "reviewed",
+                    hazard::ClosureKind::Verified => "verified",
+                }
+                .to_string()
+            }),
+            plan_missing: match (&h.plan, h.level) {
+                (Some(p), _) => p.missing_elements().into_iter().map(str::to_string).collect(),
+                (None, hazard::Level::Major) => vec!["governance plan".into()],
+                (None, hazard::Level::General) => vec![],
+            },
+            history: h.history.iter().map(HistoryItem::from).collect(),
+            conflicts: h
+                .open_conflicts()
+                .map(|c| ConflictInfo {
+                    event_id: c.event_id.clone(),
+                    concurrent_with: c.concurrent_with.clone(),
+                    message: c.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What to report.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NewHazardInput {
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// The inspection that found it.
+    pub inspection_id: Option<String>,
+    /// The checklist item (pre-fills description, legal basis and level).
+    pub item_code: Option<String>,
+    /// What is wrong (defaults to the item's question).
+    pub description: Option<String>,
+    /// Where in the plant.
+    pub location: String,
+    /// Level; a `direct` criterion makes it major anyway.
+    pub level: Option<Level>,
+    /// Fixed on the spot (即查即改) rather than by a deadline.
+    pub on_site: bool,
+    /// Before photos: JPEG files on the device.
+    pub before_photo_paths: Vec<String>,
+    /// Required measures.
+    pub required_measures: String,
+    /// Responsible person at the enterprise.
+    pub responsible_person: String,
+    /// The second inspector(s) issuing the order.
+    pub co_inspectors: Vec<String>,
+    /// A deadline shorter than the policy's, `YYYY-MM-DD`.
+    pub deadline: Option<String>,
+}
+
+/// 治理方案: the six elements of R11.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct GovernancePlanInput {
+    /// 治理的目标和任务.
+    pub objectives: String,
+    /// 采取的方法和措施.
+    pub methods: String,
+    /// 经费和物资的落实.
+    pub funds_and_materials: String,
+    /// 负责治理的机构和人员.
+    pub responsible: String,
+    /// 治理的时限和要求.
+    pub time_limits: String,
+    /// 安全措施和应急预案.
+    pub safety_and_emergency: String,
+}
+
+/// A person the tablet knows.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PersonInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Role: inspector, enterprise, supervisor, district_admin.
+    pub role: String,
+}
+
+/// An enterprise in scope.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EnterpriseInfo {
+    /// Credit code.
+    pub credit_code: String,
+    /// Name.
+    pub name: String,
+    /// Township.
+    pub township: String,
+    /// Risk colour: red, orange, yellow, blue.
+    pub risk_colour: String,
+    /// Sectors.
+    pub sectors: Vec<String>,
+}
+
+/// A checklist template version.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TemplateInfo {
+    /// Id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// Sector.
+    pub sector: String,
+    /// Title.
+    pub title: String,
+}
+
+/// One item of a checklist, with its answer in an inspection if any.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ChecklistItem {
+    /// Section.
+    pub section: String,
+    /// Code.
+    pub code: String,
+    /// Question.
+    pub question: String,
+    /// Legal basis.
+    pub legal_basis: String,
+    /// The answer given (`conforms`, `does_not_conform`, ...), if any.
+    pub answer: Option<String>,
+    /// Whether the answer is a finding.
+    pub finding: bool,
+    /// Hidden dangers raised from it.
+    pub hazards: Vec<String>,
+}
+
+/// An inspection.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct InspectionInfo {
+    /// Id.
+    pub id: String,
+    /// Template.
+    pub template_id: String,
+    /// Pinned version.
+    pub template_version: u32,
+    /// Enterprise.
+    pub enterprise: String,
+    /// Inspectors.
+    pub inspectors: Vec<String>,
+    /// Start, ms.
+    pub started_at_ms: i64,
+    /// Whether it was completed.
+    pub completed: bool,
+}
+
+/// A non-conforming item found by an inspection.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FindingInfo {
+    /// Item code.
+    pub item_code: String,
+    /// The question (pre-filled description).
+    pub question: String,
+    /// Whether the criteria make it major.
+    pub major: bool,
+    /// Which criteria.
+    pub reasons: Vec<String>,
+}
+
+/// What completing an inspection found.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CompletionInfo {
+    /// Every finding.
+    pub findings: Vec<FindingInfo>,
+    /// Hidden dangers raised to major by composite criteria.
+    pub raised_to_major: Vec<String>,
+    /// Findings with no hidden danger reported yet.
+    pub unreported: Vec<FindingInfo>,
+}
+
+impl From<&CompletionReport> for CompletionInfo {
+    fn from(r: &CompletionReport) -> Self {
+        let f = |x: &paicha_core::inspection::Finding| FindingInfo {
+            item_code: x.item_code.clone(),
+            question: x.question.clone(),
+            major: x.major,
+            reasons: x.reasons.clone(),
+        };
+        CompletionInfo {
+            findings: r.findings.iter().map(f).collect(),
+            raised_to_major: r.raised_to_major.clone(),
+            unreported: r.unreported.iter().map(f).collect(),
+        }
+    }
+}
+
+/// One line of statistics (domain.md §6).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct StatsLine {
+    /// Group (`total` for everything).
+    pub group: String,
+    /// Recorded, voided included.
+    pub recorded: u64,
+    /// Voided.
+    pub voided: u64,
+    /// Closed.
+    pub closed: u64,
+    /// Open and overdue.
+    pub overdue: u64,
+    /// Major still open.
+    pub open_major: u64,
+    /// 整改率: closed / (recorded − voided).
+    pub rectification_rate: Option<f64>,
+    /// 按期整改率: closed by the deadline / closed.
+    pub on_time_rate: Option<f64>,
+}
+
+/// How a sync went.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncSummary {
+    /// Records uploaded (acknowledged or refused).
+    pub docs_up: u64,
+    /// Records received.
+    pub docs_down: u64,
+    /// Bytes sent.
+    pub bytes_up: u64,
+    /// Bytes received.
+    pub bytes_down: u64,
+    /// Requests made.
+    pub requests: u64,
+    /// Photos uploaded.
+    pub photos_up: u64,
+    /// Photos downloaded.
+    pub photos_down: u64,
+    /// Records the server refused this time (kept on the tablet; see `refused_edits`).
+    pub refused: Vec<RefusalInfo>,
+    /// Records that changed on this tablet.
+    pub changed_ids: Vec<String>,
+}
+
+impl From<&SyncReport> for SyncSummary {
+    fn from(r: &SyncReport) -> Self {
+        SyncSummary {
+            docs_up: r.progress.docs_up,
+            docs_down: r.progress.docs_down,
+            bytes_up: r.progress.bytes_up,
+            bytes_down: r.progress.bytes_down,
+            requests: r.progress.requests,
+            photos_up: r.progress.photos_up,
+            photos_down: r.progress.photos_down,
+            refused: r
+                .refused
+                .iter()
+                .map(|(d, rule, m)| RefusalInfo {
+                    record_id: d.clone(),
+                    rule: rule.clone(),
+                    reason: m.clone(),
+                    at_ms: 0,
+                })
+                .collect(),
+            changed_ids: r.changed_ids.clone(),
+        }
+    }
+}
+
+/// Progress of a sync in flight.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncProgressInfo {
+    /// Records uploaded so far.
+    pub docs_up: u64,
+    /// Records received so far.
+    pub docs_down: u64,
+    /// Bytes sent so far.
+    pub bytes_up: u64,
+    /// Bytes received so far.
+    pub bytes_down: u64,
+}
+
+/// An edit the server refused, kept on the tablet.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RefusalInfo {
+    /// The record.
+    pub record_id: String,
+    /// Rule number or check.
+    pub rule: String,
+    /// Why.
+    pub reason: String,
+    /// When it was refused, ms (0 in a sync summary).
+    pub at_ms: i64,
+}
+
+impl From<&RefusedEdit> for RefusalInfo {
+    fn from(r: &RefusedEdit) -> Self {
+        RefusalInfo {
+            record_id: r.doc_id.clone(),
+            rule: r.rule.clone(),
+            reason: r.message.clone(),
+            at_ms: r.refused_at.0,
+        }
+    }
+}

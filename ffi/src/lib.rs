@@ -1,0 +1,28 @@
+//! # paicha-ffi
+//!
+//! The paicha core for app developers, through uniffi: Kotlin (Android),
+//! Swift (iOS) and Python (our tests). The API is shaped for an offline
+//! inspection app, not a mirror of the internals:
+//!
+//! - [`PaichaStore`] is a thread-safe handle on a tablet's store, acting as
+//!   its signed-in user ([`PaichaStore::enroll`] or [`PaichaStore::set_user`]);
+//! - records cross as plain values ([`HazardSummary`], [`HazardDetail`]...);
+//! - errors cross as one small enum, [`PaichaError`], whose variants an app
+//!   can act on and whose messages carry no names or contact data;
+//! - sync reports progress to a foreign [`SyncProgressListener`], can be
+//!   cancelled with a [`CancelToken`], and tells [`RecordChangeListener`]s
+//!   which records changed.
+//!
+//! **Threading.** Every method of [`PaichaStore`] blocks on the disk, and
+//! [`PaichaStore::sync`] and [`PaichaStore::enroll`] on the network: call
+//! them off the UI thread. The handle may be shared between threads.
+
+mod convert;
+mod error;
+mod store;
+
+pub use convert::*;
+pub use error::PaichaError;
+pub use store::{CancelToken, PaichaStore, RecordChangeListener, Subscription, SyncProgressListener};
+
+uniffi::setup_scaffolding!();

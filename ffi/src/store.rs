@@ -1,0 +1,510 @@
+//! [`PaichaStore`]: a tablet's store as the app sees it.
+
+use crate::convert::*;
+use crate::error::{FfiResult, PaichaError};
+use paicha_core::hazard::{Action, GovernancePlan, Handling};
+use paicha_core::inspection::{AnswerValue, Source};
+use paicha_core::photo::{PhotoRef, PhotoRole};
+use paicha_core::stats::{GroupBy, Period};
+use paicha_core::store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
+use paicha_core::sync::client;
+use paicha_core::time::{parse_date, Timestamp};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+/// Told how a sync is going; implemented by the app (a progress bar).
+#[uniffi::export(with_foreign)]
+pub trait SyncProgressListener: Send + Sync {
+    /// Called after every request of a sync, on the syncing thread.
+    fn on_progress(&self, progress: SyncProgressInfo);
+}
+
+/// Told which records changed after a sync, so the UI can refresh them.
+#[uniffi::export(with_foreign)]
+pub trait RecordChangeListener: Send + Sync {
+    /// Called on the syncing thread with the ids of the records that changed.
+    fn on_records_changed(&self, record_ids: Vec<String>);
+}
+
+/// Cancels a sync in flight from another thread; what was stored is kept.
+#[derive(uniffi::Object, Default)]
+pub struct CancelToken {
+    flag: AtomicBool,
+}
+
+#[uniffi::export]
+impl CancelToken {
+    /// A token not cancelled yet.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(CancelToken::default())
+    }
+
+    /// Asks the sync using this token to stop at the next step.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether cancel was asked.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+}
+
+type Listeners = Mutex<Vec<(u64, Arc<dyn RecordChangeListener>)>>;
+
+/// A registration of a [`RecordChangeListener`]; dropping it (or `cancel`) unsubscribes.
+#[derive(uniffi::Object)]
+pub struct Subscription {
+    id: u64,
+    listeners: Weak<Listeners>,
+}
+
+#[uniffi::export]
+impl Subscription {
+    /// Stops notifications.
+    pub fn cancel(&self) {
+        if let Some(l) = self.listeners.upgrade() {
+            l.lock().unwrap_or_else(|p| p.into_inner()).retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// A tablet's local store, acting as its signed-in user. Thread-safe; every
+/// method blocks on disk (and `sync`/`enroll` on the network): call them off
+/// the UI thread.
+#[derive(uniffi::Object)]
+pub struct PaichaStore {
+    store: Store,
+    clock: Mutex<Option<i64>>,
+    listeners: Arc<Listeners>,
+    next_listener: AtomicU64,
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> PaichaError {
+    PaichaError::InvalidInput { field: field.into(), reason: reason.into() }
+}
+
+fn date(field: &str, s: &str) -> FfiResult<chrono::NaiveDate> {
+    parse_date(field, s).map_err(|e| invalid(field, e))
+}
+
+impl PaichaStore {
+    fn now(&self) -> Timestamp {
+        match *self.clock.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(ms) => Timestamp(ms),
+            None => Timestamp::now(),
+        }
+    }
+
+    fn me(&self) -> FfiResult<String> {
+        self.store
+            .user()?
+            .ok_or(PaichaError::NotEnrolled { reason: "no signed-in user: enroll or set_user first".into() })
+    }
+
+    fn photos(&self, paths: &[String], role: PhotoRole) -> FfiResult<Vec<PhotoRef>> {
+        let now = self.now();
+        paths
+            .iter()
+            .map(|p| self.store.import_photo(Path::new(p), role, Some(now), None).map_err(PaichaError::from))
+            .collect()
+    }
+
+    fn act(&self, id: &str, action: Action) -> FfiResult<HazardDetail> {
+        let id = self.store.resolve_hazard_id(id)?;
+        let h = self.store.act(&self.me()?, &id, action, self.now())?;
+        Ok(HazardDetail::from(&h))
+    }
+
+    fn notify(&self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        let listeners: Vec<Arc<dyn RecordChangeListener>> =
+            self.listeners.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(_, l)| l.clone()).collect();
+        for l in listeners {
+            l.on_records_changed(ids.to_vec());
+        }
+    }
+}
+
+#[uniffi::export]
+impl PaichaStore {
+    /// Opens the store in `dir`, creating it for `device_id` if there is none.
+    /// A damaged database is moved aside and kept; the error says where.
+    #[uniffi::constructor]
+    pub fn open(dir: String, device_id: String) -> FfiResult<Arc<Self>> {
+        let path = PathBuf::from(&dir);
+        let store = match Store::open(&path) {
+            Ok(s) => s,
+            Err(paicha_core::Error::NoStore(_)) => Store::create(&path, &device_id)?,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Arc::new(PaichaStore {
+            store,
+            clock: Mutex::new(None),
+            listeners: Arc::new(Mutex::new(vec![])),
+            next_listener: AtomicU64::new(1),
+        }))
+    }
+
+    /// Adds the demo district's people and enterprises, to try the app offline.
+    pub fn load_demo_district(&self) -> FfiResult<()> {
+        for p in paicha_core::demo::people() {
+            self.store.put_person(&p)?;
+        }
+        self.store.import_enterprises(paicha_core::demo::enterprises())?;
+        Ok(())
+    }
+
+    /// This tablet's device id.
+    pub fn device_id(&self) -> String {
+        self.store.device().device_id.clone()
+    }
+
+    /// The signed-in user, if any.
+    pub fn user(&self) -> FfiResult<Option<String>> {
+        Ok(self.store.user()?)
+    }
+
+    /// Signs a known person in on this tablet (enrollment does it too).
+    pub fn set_user(&self, person_id: String) -> FfiResult<()> {
+        self.store.person(&person_id)?;
+        Ok(self.store.set_user(&person_id)?)
+    }
+
+    /// Uses a fixed clock (ms since the epoch) instead of the device's, or the
+    /// device's again with `None`: for demos and tests of deadlines.
+    pub fn set_clock_for_testing(&self, now_ms: Option<i64>) {
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = now_ms;
+    }
+
+    /// Enrolls this tablet with a server using the code from the district
+    /// admin; signs in the user it was issued for. Blocks on the network.
+    pub fn enroll(&self, server_url: String, code: String) -> FfiResult<PersonInfo> {
+        let p = client::enroll(&self.store, &server_url, &code)?;
+        Ok(PersonInfo { id: p.id, name: p.name, role: p.role.as_str().into() })
+    }
+
+    /// Everyone this tablet knows.
+    pub fn people(&self) -> FfiResult<Vec<PersonInfo>> {
+        Ok(self
+            .store
+            .people()?
+            .into_iter()
+            .map(|p| PersonInfo { id: p.id, name: p.name, role: p.role.as_str().into() })
+            .collect())
+    }
+
+    /// Enterprises on this tablet.
+    pub fn enterprises(&self) -> FfiResult<Vec<EnterpriseInfo>> {
+        Ok(self
+            .store
+            .enterprises(None)?
+            .into_iter()
+            .map(|e| EnterpriseInfo {
+                credit_code: e.credit_code,
+                name: e.name,
+                township: e.township,
+                risk_colour: e.risk_colour.as_str().into(),
+                sectors: e.sectors,
+            })
+            .collect())
+    }
+
+    /// Checklist template versions.
+    pub fn templates(&self) -> FfiResult<Vec<TemplateInfo>> {
+        Ok(self
+            .store
+            .templates()?
+            .into_iter()
+            .map(|t| TemplateInfo { id: t.id, version: t.version, sector: t.sector, title: t.title })
+            .collect())
+    }
+
+    /// Starts an inspection (the signed-in user is the first inspector).
+    pub fn start_inspection(
+        &self,
+        template_id: String,
+        enterprise: String,
+        co_inspectors: Vec<String>,
+        enforcement: bool,
+    ) -> FfiResult<InspectionInfo> {
+        let new = NewInspection {
+            template_id,
+            template_version: None,
+            enterprise,
+            co_inspectors,
+            source: Source::Routine,
+            enforcement,
+            location: None,
+        };
+        let i = self.store.start_inspection(&self.me()?, new, self.now())?;
+        Ok(InspectionInfo {
+            id: i.header.id,
+            template_id: i.header.template_id,
+            template_version: i.header.template_version,
+            enterprise: i.header.enterprise,
+            inspectors: i.header.inspectors.into_iter().map(|p| p.id).collect(),
+            started_at_ms: i.header.started_at.0,
+            completed: false,
+        })
+    }
+
+    /// Answers an item: `conforms`, `does_not_conform`, `na`, a number, or text.
+    pub fn answer(
+        &self,
+        inspection_id: String,
+        item_code: String,
+        value: String,
+        note: String,
+        photo_paths: Vec<String>,
+    ) -> FfiResult<()> {
+        let id = self.store.resolve_inspection_id(&inspection_id)?;
+        let photos = self.photos(&photo_paths, PhotoRole::Before)?;
+        let a = NewAnswer { item_code, value: AnswerValue::parse(&value), note, photos };
+        self.store.answer(&self.me()?, &id, a, self.now())?;
+        Ok(())
+    }
+
+    /// The items of an inspection with their answers.
+    pub fn inspection_items(&self, inspection_id: String) -> FfiResult<Vec<ChecklistItem>> {
+        let id = self.store.resolve_inspection_id(&inspection_id)?;
+        Ok(self
+            .store
+            .inspection_items(&self.me()?, &id)?
+            .into_iter()
+            .map(|i| ChecklistItem {
+                section: i.section,
+                code: i.code,
+                question: i.question,
+                legal_basis: i.legal_basis,
+                answer: i.answer.as_ref().and_then(|a| a.get("kind").and_then(|k| k.as_str()).map(str::to_string)),
+                finding: i.finding,
+                hazards: i.hazards,
+            })
+            .collect())
+    }
+
+    /// Completes the inspection: criteria evaluated, findings proposed.
+    pub fn complete_inspection(&self, inspection_id: String) -> FfiResult<CompletionInfo> {
+        let id = self.store.resolve_inspection_id(&inspection_id)?;
+        let r = self.store.complete_inspection(&self.me()?, &id, vec![], self.now())?;
+        Ok(CompletionInfo::from(&r))
+    }
+
+    /// Records a hidden danger; with a deadline this issues the order (R5).
+    pub fn report_hazard(&self, input: NewHazardInput) -> FfiResult<HazardDetail> {
+        let inspection_id = input.inspection_id.map(|i| self.store.resolve_inspection_id(&i)).transpose()?;
+        let new = NewHazard {
+            enterprise: input.enterprise,
+            inspection_id,
+            item_code: input.item_code,
+            location: input.location,
+            description: input.description,
+            kind: None,
+            level: input.level.map(Into::into),
+            handling: Some(if input.on_site { Handling::OnSite } else { Handling::Deadline }),
+            before_photos: self.photos(&input.before_photo_paths, PhotoRole::Before)?,
+            required_measures: input.required_measures,
+            responsible_person: input.responsible_person,
+            funds: None,
+            co_inspectors: input.co_inspectors,
+            deadline: input.deadline.as_deref().map(|d| date("deadline", d)).transpose()?,
+            sector: None,
+        };
+        let h = self.store.report_hazard(&self.me()?, new, self.now())?;
+        Ok(HazardDetail::from(&h))
+    }
+
+    /// Submits rectification evidence (R7).
+    pub fn submit_evidence(
+        &self,
+        hazard_id: String,
+        description: String,
+        photo_paths: Vec<String>,
+    ) -> FfiResult<HazardDetail> {
+        let after_photos = self.photos(&photo_paths, PhotoRole::After)?;
+        self.act(&hazard_id, Action::SubmitEvidence { after_photos, description, rectified_on: None })
+    }
+
+    /// Closes a general hidden danger fixed on the spot during its inspection (R6).
+    pub fn fix_on_site(
+        &self,
+        hazard_id: String,
+        description: String,
+        photo_paths: Vec<String>,
+    ) -> FfiResult<HazardDetail> {
+        let after_photos = self.photos(&photo_paths, PhotoRole::After)?;
+        self.act(&hazard_id, Action::FixOnSite { after_photos, description })
+    }
+
+    /// Township review: approve or reject with a reason (R8).
+    pub fn review(&self, hazard_id: String, approve: bool, opinion: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::Review { approve, opinion })
+    }
+
+    /// District verification of a major hidden danger (R11).
+    pub fn verify(&self, hazard_id: String, approve: bool, opinion: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::Verify { approve, opinion })
+    }
+
+    /// Asks for an extension before the deadline (R9); `until` is `YYYY-MM-DD`.
+    pub fn request_extension(&self, hazard_id: String, until: String, reason: String) -> FfiResult<HazardDetail> {
+        let proposed_deadline = date("until", &until)?;
+        self.act(&hazard_id, Action::RequestExtension { reason, proposed_deadline })
+    }
+
+    /// Grants (optionally to another date) or refuses the waiting extension (R9).
+    pub fn decide_extension(
+        &self,
+        hazard_id: String,
+        grant: bool,
+        until: Option<String>,
+        reason: String,
+    ) -> FfiResult<HazardDetail> {
+        let new_deadline = until.as_deref().map(|d| date("until", d)).transpose()?;
+        self.act(&hazard_id, Action::DecideExtension { grant, new_deadline, reason })
+    }
+
+    /// Voids a record made in error (R12).
+    pub fn void_hazard(&self, hazard_id: String, reason: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::Void { reason })
+    }
+
+    /// Raises or lowers the level (R13).
+    pub fn change_level(&self, hazard_id: String, level: Level, reason: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::ChangeLevel { level: level.into(), reason })
+    }
+
+    /// Submits the governance plan of a major hidden danger (R11).
+    pub fn submit_plan(&self, hazard_id: String, plan: GovernancePlanInput) -> FfiResult<HazardDetail> {
+        let plan = GovernancePlan {
+            objectives: plan.objectives,
+            methods: plan.methods,
+            funds_and_materials: plan.funds_and_materials,
+            responsible: plan.responsible,
+            time_limits: plan.time_limits,
+            safety_and_emergency: plan.safety_and_emergency,
+            reported_to_authority_on: None,
+            reported_to_workforce_on: None,
+        };
+        self.act(&hazard_id, Action::SubmitPlan { plan })
+    }
+
+    /// Records an escalation (督办) of an open hidden danger (R10).
+    pub fn escalate(&self, hazard_id: String, note: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::Escalate { note })
+    }
+
+    /// Settles conflicting concurrent decisions after a person looked at them (R14).
+    pub fn resolve_conflict(&self, hazard_id: String, event_ids: Vec<String>, note: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::ResolveConflict { events: event_ids, note })
+    }
+
+    /// The whole record, with its history.
+    pub fn hazard(&self, hazard_id: String) -> FfiResult<HazardDetail> {
+        let id = self.store.resolve_hazard_id(&hazard_id)?;
+        Ok(HazardDetail::from(&self.store.hazard(&self.me()?, &id)?))
+    }
+
+    /// Hidden dangers in the user's scope, optionally of one status or enterprise.
+    pub fn list_hazards(
+        &self,
+        status: Option<HazardStatus>,
+        enterprise: Option<String>,
+    ) -> FfiResult<Vec<HazardSummary>> {
+        let filter = HazardFilter { status: status.map(Into::into), enterprise, ..HazardFilter::default() };
+        Ok(self.store.list_hazards(&self.me()?, &filter, self.now())?.iter().map(HazardSummary::from).collect())
+    }
+
+    /// What waits for the user's decision (supervisor: review; district: verification).
+    pub fn review_queue(&self) -> FfiResult<Vec<HazardSummary>> {
+        Ok(self.store.review_queue(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
+    }
+
+    /// Open hidden dangers past their deadline, with escalation.
+    pub fn overdue(&self) -> FfiResult<Vec<HazardSummary>> {
+        Ok(self.store.overdue(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
+    }
+
+    /// Open hidden dangers due within `days` days.
+    pub fn due_soon(&self, days: u32) -> FfiResult<Vec<HazardSummary>> {
+        Ok(self.store.due_soon(&self.me()?, self.now(), days)?.iter().map(HazardSummary::from).collect())
+    }
+
+    /// Records with conflicting decisions waiting for a person.
+    pub fn conflicts(&self) -> FfiResult<Vec<HazardSummary>> {
+        Ok(self.store.conflicts(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
+    }
+
+    /// Statistics grouped by `total`, `township`, `sector`, `risk_colour`, `level`, `month` or `quarter`.
+    pub fn statistics(&self, group_by: String) -> FfiResult<Vec<StatsLine>> {
+        let g = GroupBy::parse(&group_by).map_err(|e| invalid("group_by", e))?;
+        Ok(self
+            .store
+            .statistics(&self.me()?, g, Period::default(), self.now())?
+            .into_iter()
+            .map(|r| StatsLine {
+                group: r.group,
+                recorded: r.recorded,
+                voided: r.voided,
+                closed: r.closed,
+                overdue: r.overdue,
+                open_major: r.open_major,
+                rectification_rate: r.rectification_rate,
+                on_time_rate: r.on_time_rate,
+            })
+            .collect())
+    }
+
+    /// Edits the server refused, kept here for the user.
+    pub fn refused_edits(&self) -> FfiResult<Vec<RefusalInfo>> {
+        Ok(self.store.refused_edits()?.iter().map(RefusalInfo::from).collect())
+    }
+
+    /// Syncs now with the enrolled server: uploads this tablet's work,
+    /// downloads everything new in scope, then photos. Reports progress,
+    /// stops when `cancel` is cancelled (keeping what was stored), and tells
+    /// subscribers which records changed. Blocks on the network.
+    pub fn sync(
+        &self,
+        progress: Option<Arc<dyn SyncProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> FfiResult<SyncSummary> {
+        let cancel = cancel.unwrap_or_default();
+        let report = client::sync(
+            &self.store,
+            &client::SyncOptions::default(),
+            &|p| {
+                if let Some(l) = &progress {
+                    l.on_progress(SyncProgressInfo {
+                        docs_up: p.docs_up,
+                        docs_down: p.docs_down,
+                        bytes_up: p.bytes_up,
+                        bytes_down: p.bytes_down,
+                    });
+                }
+            },
+            &cancel.flag,
+        )?;
+        self.notify(&report.changed_ids);
+        Ok(SyncSummary::from(&report))
+    }
+
+    /// Registers a listener told which records changed after each sync.
+    /// Keep the returned subscription; dropping it unsubscribes.
+    pub fn subscribe(&self, listener: Arc<dyn RecordChangeListener>) -> Arc<Subscription> {
+        let id = self.next_listener.fetch_add(1, Ordering::Relaxed);
+        self.listeners.lock().unwrap_or_else(|p| p.into_inner()).push((id, listener));
+        Arc::new(Subscription { id, listeners: Arc::downgrade(&self.listeners) })
+    }
+}

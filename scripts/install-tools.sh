@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond the Rust toolchain, from the registries
+# this project uses: the Kotlin compiler (npm package kotlin-compiler, pinned)
+# into .tools/, and JNA from Debian (libjna-java). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KOTLIN_VERSION=2.4.20
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+if [ ! -x .tools/kotlin/node_modules/kotlin-compiler/bin/kotlinc ] || \
+   [ "$(cat .tools/kotlin/node_modules/kotlin-compiler/build.txt 2>/dev/null)" != "$KOTLIN_VERSION" ]; then
+  echo "installing kotlin-compiler@$KOTLIN_VERSION (npm) into .tools/kotlin"
+  mkdir -p .tools/kotlin
+  (cd .tools/kotlin && npm install --no-audit --no-fund --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null)
+fi
+
+if [ ! -f /usr/share/java/jna.jar ]; then
+  echo "installing libjna-java (Debian)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libjna-java >/dev/null
+fi
