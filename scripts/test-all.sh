@@ -20,7 +20,7 @@ rm -rf target/bindings
 $BINDGEN --language python --out-dir target/bindings/python
 $BINDGEN --language kotlin --out-dir target/bindings/kotlin
 $BINDGEN --language swift --out-dir target/bindings/swift
-test -s target/bindings/swift/paicha_ffi.swift
+test -s target/bindings/swift/Paicha.swift && test -s target/bindings/swift/paichaFFI.h
 cp "$LIB" target/bindings/python/
 
 echo "== Python bindings (real library, real server)"
