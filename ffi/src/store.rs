@@ -35,18 +35,18 @@ pub struct CancelToken {
 
 #[uniffi::export]
 impl CancelToken {
-    /// A token not cancelled yet.
+    /// A token not cancelled yet. Does not block.
     #[uniffi::constructor]
     pub fn new() -> Arc<Self> {
         Arc::new(CancelToken::default())
     }
 
-    /// Asks the sync using this token to stop at the next step.
+    /// Asks the sync using this token to stop at the next step. Does not block; safe from any thread.
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::Relaxed);
     }
 
-    /// Whether cancel was asked.
+    /// Whether cancel was asked. Does not block.
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
     }
@@ -63,7 +63,7 @@ pub struct Subscription {
 
 #[uniffi::export]
 impl Subscription {
-    /// Stops notifications.
+    /// Stops notifications. Does not block.
     pub fn cancel(&self) {
         if let Some(l) = self.listeners.upgrade() {
             l.lock().unwrap_or_else(|p| p.into_inner()).retain(|(id, _)| *id != self.id);
@@ -139,7 +139,7 @@ impl PaichaStore {
 #[uniffi::export]
 impl PaichaStore {
     /// Opens the store in `dir`, creating it for `device_id` if there is none.
-    /// A damaged database is moved aside and kept; the error says where.
+    /// A damaged database is moved aside and kept; the error says where. Blocks on disk.
     #[uniffi::constructor]
     pub fn open(dir: String, device_id: String) -> FfiResult<Arc<Self>> {
         let path = PathBuf::from(&dir);
@@ -156,7 +156,7 @@ impl PaichaStore {
         }))
     }
 
-    /// Adds the demo district's people and enterprises, to try the app offline.
+    /// Adds the demo district's people and enterprises, to try the app offline. Blocks on disk.
     pub fn load_demo_district(&self) -> FfiResult<()> {
         for p in paicha_core::demo::people() {
             self.store.put_person(&p)?;
@@ -165,24 +165,24 @@ impl PaichaStore {
         Ok(())
     }
 
-    /// This tablet's device id.
+    /// This tablet's device id. Does not block.
     pub fn device_id(&self) -> String {
         self.store.device().device_id.clone()
     }
 
-    /// The signed-in user, if any.
+    /// The signed-in user, if any. Blocks on disk.
     pub fn user(&self) -> FfiResult<Option<String>> {
         Ok(self.store.user()?)
     }
 
-    /// Signs a known person in on this tablet (enrollment does it too).
+    /// Signs a known person in on this tablet (enrollment does it too). Blocks on disk.
     pub fn set_user(&self, person_id: String) -> FfiResult<()> {
         self.store.person(&person_id)?;
         Ok(self.store.set_user(&person_id)?)
     }
 
     /// Uses a fixed clock (ms since the epoch) instead of the device's, or the
-    /// device's again with `None`: for demos and tests of deadlines.
+    /// device's again with `None`: for demos and tests of deadlines. Does not block.
     pub fn set_clock_for_testing(&self, now_ms: Option<i64>) {
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = now_ms;
     }
@@ -194,7 +194,7 @@ impl PaichaStore {
         Ok(PersonInfo { id: p.id, name: p.name, role: p.role.as_str().into() })
     }
 
-    /// Everyone this tablet knows.
+    /// Everyone this tablet knows. Blocks on disk.
     pub fn people(&self) -> FfiResult<Vec<PersonInfo>> {
         Ok(self
             .store
@@ -204,7 +204,7 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Enterprises on this tablet.
+    /// Enterprises on this tablet. Blocks on disk.
     pub fn enterprises(&self) -> FfiResult<Vec<EnterpriseInfo>> {
         Ok(self
             .store
@@ -220,7 +220,7 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Checklist template versions.
+    /// Checklist template versions. Blocks on disk.
     pub fn templates(&self) -> FfiResult<Vec<TemplateInfo>> {
         Ok(self
             .store
@@ -230,7 +230,7 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Starts an inspection (the signed-in user is the first inspector).
+    /// Starts an inspection (the signed-in user is the first inspector). Blocks on disk.
     pub fn start_inspection(
         &self,
         template_id: String,
@@ -259,7 +259,7 @@ impl PaichaStore {
         })
     }
 
-    /// Answers an item: `conforms`, `does_not_conform`, `na`, a number, or text.
+    /// Answers an item: `conforms`, `does_not_conform`, `na`, a number, or text. Blocks on disk.
     pub fn answer(
         &self,
         inspection_id: String,
@@ -275,7 +275,7 @@ impl PaichaStore {
         Ok(())
     }
 
-    /// The items of an inspection with their answers.
+    /// The items of an inspection with their answers. Blocks on disk.
     pub fn inspection_items(&self, inspection_id: String) -> FfiResult<Vec<ChecklistItem>> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
         Ok(self
@@ -294,14 +294,14 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Completes the inspection: criteria evaluated, findings proposed.
+    /// Completes the inspection: criteria evaluated, findings proposed. Blocks on disk.
     pub fn complete_inspection(&self, inspection_id: String) -> FfiResult<CompletionInfo> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
         let r = self.store.complete_inspection(&self.me()?, &id, vec![], self.now())?;
         Ok(CompletionInfo::from(&r))
     }
 
-    /// Records a hidden danger; with a deadline this issues the order (R5).
+    /// Records a hidden danger; with a deadline this issues the order (R5). Blocks on disk.
     pub fn report_hazard(&self, input: NewHazardInput) -> FfiResult<HazardDetail> {
         let inspection_id = input.inspection_id.map(|i| self.store.resolve_inspection_id(&i)).transpose()?;
         let new = NewHazard {
@@ -325,7 +325,7 @@ impl PaichaStore {
         Ok(HazardDetail::from(&h))
     }
 
-    /// Submits rectification evidence (R7).
+    /// Submits rectification evidence (R7). Blocks on disk.
     pub fn submit_evidence(
         &self,
         hazard_id: String,
@@ -336,7 +336,7 @@ impl PaichaStore {
         self.act(&hazard_id, Action::SubmitEvidence { after_photos, description, rectified_on: None })
     }
 
-    /// Closes a general hidden danger fixed on the spot during its inspection (R6).
+    /// Closes a general hidden danger fixed on the spot during its inspection (R6). Blocks on disk.
     pub fn fix_on_site(
         &self,
         hazard_id: String,
@@ -347,23 +347,23 @@ impl PaichaStore {
         self.act(&hazard_id, Action::FixOnSite { after_photos, description })
     }
 
-    /// Township review: approve or reject with a reason (R8).
+    /// Township review: approve or reject with a reason (R8). Blocks on disk.
     pub fn review(&self, hazard_id: String, approve: bool, opinion: String) -> FfiResult<HazardDetail> {
         self.act(&hazard_id, Action::Review { approve, opinion })
     }
 
-    /// District verification of a major hidden danger (R11).
+    /// District verification of a major hidden danger (R11). Blocks on disk.
     pub fn verify(&self, hazard_id: String, approve: bool, opinion: String) -> FfiResult<HazardDetail> {
         self.act(&hazard_id, Action::Verify { approve, opinion })
     }
 
-    /// Asks for an extension before the deadline (R9); `until` is `YYYY-MM-DD`.
+    /// Asks for an extension before the deadline (R9); `until` is `YYYY-MM-DD`. Blocks on disk.
     pub fn request_extension(&self, hazard_id: String, until: String, reason: String) -> FfiResult<HazardDetail> {
         let proposed_deadline = date("until", &until)?;
         self.act(&hazard_id, Action::RequestExtension { reason, proposed_deadline })
     }
 
-    /// Grants (optionally to another date) or refuses the waiting extension (R9).
+    /// Grants (optionally to another date) or refuses the waiting extension (R9). Blocks on disk.
     pub fn decide_extension(
         &self,
         hazard_id: String,
@@ -375,17 +375,17 @@ impl PaichaStore {
         self.act(&hazard_id, Action::DecideExtension { grant, new_deadline, reason })
     }
 
-    /// Voids a record made in error (R12).
+    /// Voids a record made in error (R12). Blocks on disk.
     pub fn void_hazard(&self, hazard_id: String, reason: String) -> FfiResult<HazardDetail> {
         self.act(&hazard_id, Action::Void { reason })
     }
 
-    /// Raises or lowers the level (R13).
+    /// Raises or lowers the level (R13). Blocks on disk.
     pub fn change_level(&self, hazard_id: String, level: Level, reason: String) -> FfiResult<HazardDetail> {
         self.act(&hazard_id, Action::ChangeLevel { level: level.into(), reason })
     }
 
-    /// Submits the governance plan of a major hidden danger (R11).
+    /// Submits the governance plan of a major hidden danger (R11). Blocks on disk.
     pub fn submit_plan(&self, hazard_id: String, plan: GovernancePlanInput) -> FfiResult<HazardDetail> {
         let plan = GovernancePlan {
             objectives: plan.objectives,
@@ -400,23 +400,60 @@ impl PaichaStore {
         self.act(&hazard_id, Action::SubmitPlan { plan })
     }
 
-    /// Records an escalation (督办) of an open hidden danger (R10).
+    /// Lists a major hidden danger for supervision (挂牌督办): `county`, `city` or `province` (R11). Blocks on disk.
+    pub fn list_for_supervision(&self, hazard_id: String, level: String, reason: String) -> FfiResult<HazardDetail> {
+        let level = paicha_core::hazard::ListingLevel::parse(&level).map_err(|e| invalid("level", e))?;
+        self.act(&hazard_id, Action::List { level, reason })
+    }
+
+    /// Suspends work (停产停业) from `from` to `until`, `YYYY-MM-DD`, at most the policy's months (R11). Blocks on disk.
+    pub fn suspend(&self, hazard_id: String, from: String, until: String, reason: String) -> FfiResult<HazardDetail> {
+        let (from, until) = (date("from", &from)?, date("until", &until)?);
+        self.act(&hazard_id, Action::Suspend { from, until, reason })
+    }
+
+    /// The enterprise asks to resume work; district verification is then due (R11). Blocks on disk.
+    pub fn request_resumption(&self, hazard_id: String, note: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::RequestResumption { note })
+    }
+
+    /// Corrects the description, location or measures of an open record, or adds before photos. Blocks on disk.
+    pub fn edit_hazard(
+        &self,
+        hazard_id: String,
+        description: Option<String>,
+        location: Option<String>,
+        required_measures: Option<String>,
+        before_photo_paths: Vec<String>,
+    ) -> FfiResult<HazardDetail> {
+        let add_before_photos = self.photos(&before_photo_paths, PhotoRole::Before)?;
+        let edit = paicha_core::hazard::Edit {
+            description,
+            location,
+            required_measures,
+            add_before_photos,
+            ..paicha_core::hazard::Edit::default()
+        };
+        self.act(&hazard_id, Action::Edit(edit))
+    }
+
+    /// Records an escalation (督办) of an open hidden danger (R10). Blocks on disk.
     pub fn escalate(&self, hazard_id: String, note: String) -> FfiResult<HazardDetail> {
         self.act(&hazard_id, Action::Escalate { note })
     }
 
-    /// Settles conflicting concurrent decisions after a person looked at them (R14).
+    /// Settles conflicting concurrent decisions after a person looked at them (R14). Blocks on disk.
     pub fn resolve_conflict(&self, hazard_id: String, event_ids: Vec<String>, note: String) -> FfiResult<HazardDetail> {
         self.act(&hazard_id, Action::ResolveConflict { events: event_ids, note })
     }
 
-    /// The whole record, with its history.
+    /// The whole record, with its history. Blocks on disk.
     pub fn hazard(&self, hazard_id: String) -> FfiResult<HazardDetail> {
         let id = self.store.resolve_hazard_id(&hazard_id)?;
         Ok(HazardDetail::from(&self.store.hazard(&self.me()?, &id)?))
     }
 
-    /// Hidden dangers in the user's scope, optionally of one status or enterprise.
+    /// Hidden dangers in the user's scope, optionally of one status or enterprise. Blocks on disk.
     pub fn list_hazards(
         &self,
         status: Option<HazardStatus>,
@@ -426,27 +463,27 @@ impl PaichaStore {
         Ok(self.store.list_hazards(&self.me()?, &filter, self.now())?.iter().map(HazardSummary::from).collect())
     }
 
-    /// What waits for the user's decision (supervisor: review; district: verification).
+    /// What waits for the user's decision (supervisor: review; district: verification). Blocks on disk.
     pub fn review_queue(&self) -> FfiResult<Vec<HazardSummary>> {
         Ok(self.store.review_queue(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
     }
 
-    /// Open hidden dangers past their deadline, with escalation.
+    /// Open hidden dangers past their deadline, with escalation. Blocks on disk.
     pub fn overdue(&self) -> FfiResult<Vec<HazardSummary>> {
         Ok(self.store.overdue(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
     }
 
-    /// Open hidden dangers due within `days` days.
+    /// Open hidden dangers due within `days` days. Blocks on disk.
     pub fn due_soon(&self, days: u32) -> FfiResult<Vec<HazardSummary>> {
         Ok(self.store.due_soon(&self.me()?, self.now(), days)?.iter().map(HazardSummary::from).collect())
     }
 
-    /// Records with conflicting decisions waiting for a person.
+    /// Records with conflicting decisions waiting for a person. Blocks on disk.
     pub fn conflicts(&self) -> FfiResult<Vec<HazardSummary>> {
         Ok(self.store.conflicts(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
     }
 
-    /// Statistics grouped by `total`, `township`, `sector`, `risk_colour`, `level`, `month` or `quarter`.
+    /// Statistics grouped by `total`, `township`, `sector`, `risk_colour`, `level`, `month` or `quarter`. Blocks on disk.
     pub fn statistics(&self, group_by: String) -> FfiResult<Vec<StatsLine>> {
         let g = GroupBy::parse(&group_by).map_err(|e| invalid("group_by", e))?;
         Ok(self
@@ -466,7 +503,7 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Edits the server refused, kept here for the user.
+    /// Edits the server refused, kept here for the user. Blocks on disk.
     pub fn refused_edits(&self) -> FfiResult<Vec<RefusalInfo>> {
         Ok(self.store.refused_edits()?.iter().map(RefusalInfo::from).collect())
     }
@@ -501,7 +538,7 @@ impl PaichaStore {
     }
 
     /// Registers a listener told which records changed after each sync.
-    /// Keep the returned subscription; dropping it unsubscribes.
+    /// Keep the returned subscription; dropping it unsubscribes. Does not block.
     pub fn subscribe(&self, listener: Arc<dyn RecordChangeListener>) -> Arc<Subscription> {
         let id = self.next_listener.fetch_add(1, Ordering::Relaxed);
         self.listeners.lock().unwrap_or_else(|p| p.into_inner()).push((id, listener));

@@ -165,6 +165,40 @@ def test_progress_notifications_and_cancellation():
     wang.sync(None, None)
 
 
+def test_major_hidden_danger_through_two_level_closure():
+    wang, ent, chen = tablets["wang"], tablets["ent"], tablets["chen"]
+    admin_tab = server.tablet("py-admin", "admin-xu")
+    h = wang.report_hazard(p.NewHazardInput(
+        enterprise=A, inspection_id=None, item_code=None, description="除尘系统未设泄爆", location="抛光车间",
+        level=p.Level.MAJOR, on_site=False, before_photo_paths=[jpeg("m1")], required_measures="加装泄爆装置",
+        responsible_person="", co_inspectors=["insp-li"], deadline=None))
+    assert h.plan_missing == ["governance plan"]
+    wang.sync(None, None)
+    ent.sync(None, None)
+    e = expect(p.PaichaError.Forbidden, ent.submit_evidence, h.id, "已整改", [jpeg("m2")])
+    assert e.rule == "R7"
+    plan = p.GovernancePlanInput(objectives="消除粉尘爆炸隐患", methods="加装泄爆片", funds_and_materials="20万元",
+                                 responsible="设备部", time_limits="30日内", safety_and_emergency="停用并制定预案")
+    assert ent.submit_plan(h.id, plan).plan_missing == []
+    ent.submit_evidence(h.id, "已整改", [jpeg("m2")])
+    ent.request_resumption(h.id, "申请复产")
+    ent.sync(None, None)
+    admin_tab.sync(None, None)
+    admin_tab.list_for_supervision(h.id, "county", "县级挂牌督办")
+    admin_tab.sync(None, None)
+    chen.sync(None, None)
+    chen.suspend(h.id, "2026-11-01", "2027-01-31", "停产整改")
+    assert chen.review(h.id, True, "同意报区核销").status == p.HazardStatus.PENDING_VERIFICATION
+    chen.sync(None, None)
+    admin_tab.sync(None, None)
+    assert [x.id for x in admin_tab.review_queue()] == [h.id]
+    done = admin_tab.verify(h.id, True, "核销")
+    assert done.status == p.HazardStatus.CLOSED and done.closure == "verified"
+    admin_tab.sync(None, None)
+    wang.sync(None, None)
+    assert wang.hazard(h.id).status == p.HazardStatus.CLOSED
+
+
 def test_network_error_is_retryable():
     server.stop()
     e = expect(p.PaichaError.Network, tablets["wang"].sync, None, None)
