@@ -78,7 +78,10 @@ fn date(field: &str, s: &str) -> Result<NaiveDate> {
 struct Ctx {
     store: Store,
     out: Out,
+    /// The time actions are recorded at: --now, or the device clock (R1).
     now: Timestamp,
+    /// The time lists are computed at: --now, or server time where known (R10).
+    query_now: Timestamp,
     who: Option<String>,
 }
 
@@ -140,7 +143,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(p) => Some(p),
         None => store.user()?,
     };
-    let ctx = Ctx { store, out, now, who };
+    let query_now = match &cli.now {
+        Some(_) => now,
+        None => store.server_now()?,
+    };
+    let ctx = Ctx { store, out, now, query_now, who };
     match cli.command {
         Command::Init { .. } => Ok(0),
         Command::Info => {
@@ -220,22 +227,22 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Inspection(cmd) => inspection(&ctx, cmd),
         Command::Hazard(cmd) => hazard(&ctx, *cmd),
         Command::Queue => {
-            let rows = ctx.store.review_queue(ctx.who()?, ctx.now)?;
+            let rows = ctx.store.review_queue(ctx.who()?, ctx.query_now)?;
             ctx.out.rows(&rows);
             Ok(0)
         }
         Command::Overdue => {
-            let rows = ctx.store.overdue(ctx.who()?, ctx.now)?;
+            let rows = ctx.store.overdue(ctx.who()?, ctx.query_now)?;
             ctx.out.rows(&rows);
             Ok(0)
         }
         Command::DueSoon { days } => {
-            let rows = ctx.store.due_soon(ctx.who()?, ctx.now, days)?;
+            let rows = ctx.store.due_soon(ctx.who()?, ctx.query_now, days)?;
             ctx.out.rows(&rows);
             Ok(0)
         }
         Command::Conflicts => {
-            let rows = ctx.store.conflicts(ctx.who()?, ctx.now)?;
+            let rows = ctx.store.conflicts(ctx.who()?, ctx.query_now)?;
             ctx.out.rows(&rows);
             Ok(0)
         }
@@ -245,7 +252,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 from: from.as_deref().map(|s| date("--from", s)).transpose()?,
                 to: to.as_deref().map(|s| date("--to", s)).transpose()?,
             };
-            let rows = ctx.store.statistics(ctx.who()?, group, period, ctx.now)?;
+            let rows = ctx.store.statistics(ctx.who()?, group, period, ctx.query_now)?;
             ctx.out.stats(&rows);
             Ok(0)
         }
@@ -261,7 +268,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     }))
                     .map_err(|e| CliError::Usage(e.to_string()))?
                 }
-                "csv" => output::csv(&ctx.store.list_hazards(who, &HazardFilter::default(), ctx.now)?),
+                "csv" => output::csv(&ctx.store.list_hazards(who, &HazardFilter::default(), ctx.query_now)?),
                 other => return Err(CliError::Usage(format!("--format '{other}' is not one of json, csv"))),
             };
             match out {
@@ -535,14 +542,14 @@ fn hazard(ctx: &Ctx, cmd: HazardCmd) -> Result<i32> {
                 level: level.as_deref().map(Level::parse).transpose().map_err(CliError::Usage)?,
                 inspection: inspection.map(|i| ctx.store.resolve_inspection_id(&i)).transpose()?,
             };
-            let rows = ctx.store.list_hazards(ctx.who()?, &filter, ctx.now)?;
+            let rows = ctx.store.list_hazards(ctx.who()?, &filter, ctx.query_now)?;
             ctx.out.rows(&rows);
             Ok(0)
         }
         HazardCmd::Show { id } => {
             let id = ctx.store.resolve_hazard_id(&id)?;
             let h = ctx.store.hazard(ctx.who()?, &id)?;
-            ctx.out.hazard(&h, ctx.now, &ctx.store.policy()?);
+            ctx.out.hazard(&h, ctx.query_now, &ctx.store.policy()?);
             Ok(0)
         }
         HazardCmd::History { id } => {

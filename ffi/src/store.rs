@@ -104,6 +104,14 @@ impl PaichaStore {
         }
     }
 
+    /// Lists are computed on server time where known (R10); a testing clock wins.
+    fn query_now(&self) -> FfiResult<Timestamp> {
+        match *self.clock.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(ms) => Ok(Timestamp(ms)),
+            None => Ok(self.store.server_now()?),
+        }
+    }
+
     fn me(&self) -> FfiResult<String> {
         self.store
             .user()?
@@ -460,27 +468,27 @@ impl PaichaStore {
         enterprise: Option<String>,
     ) -> FfiResult<Vec<HazardSummary>> {
         let filter = HazardFilter { status: status.map(Into::into), enterprise, ..HazardFilter::default() };
-        Ok(self.store.list_hazards(&self.me()?, &filter, self.now())?.iter().map(HazardSummary::from).collect())
+        Ok(self.store.list_hazards(&self.me()?, &filter, self.query_now()?)?.iter().map(HazardSummary::from).collect())
     }
 
     /// What waits for the user's decision (supervisor: review; district: verification). Blocks on disk.
     pub fn review_queue(&self) -> FfiResult<Vec<HazardSummary>> {
-        Ok(self.store.review_queue(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
+        Ok(self.store.review_queue(&self.me()?, self.query_now()?)?.iter().map(HazardSummary::from).collect())
     }
 
     /// Open hidden dangers past their deadline, with escalation. Blocks on disk.
     pub fn overdue(&self) -> FfiResult<Vec<HazardSummary>> {
-        Ok(self.store.overdue(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
+        Ok(self.store.overdue(&self.me()?, self.query_now()?)?.iter().map(HazardSummary::from).collect())
     }
 
     /// Open hidden dangers due within `days` days. Blocks on disk.
     pub fn due_soon(&self, days: u32) -> FfiResult<Vec<HazardSummary>> {
-        Ok(self.store.due_soon(&self.me()?, self.now(), days)?.iter().map(HazardSummary::from).collect())
+        Ok(self.store.due_soon(&self.me()?, self.query_now()?, days)?.iter().map(HazardSummary::from).collect())
     }
 
     /// Records with conflicting decisions waiting for a person. Blocks on disk.
     pub fn conflicts(&self) -> FfiResult<Vec<HazardSummary>> {
-        Ok(self.store.conflicts(&self.me()?, self.now())?.iter().map(HazardSummary::from).collect())
+        Ok(self.store.conflicts(&self.me()?, self.query_now()?)?.iter().map(HazardSummary::from).collect())
     }
 
     /// Statistics grouped by `total`, `township`, `sector`, `risk_colour`, `level`, `month` or `quarter`. Blocks on disk.
@@ -488,7 +496,7 @@ impl PaichaStore {
         let g = GroupBy::parse(&group_by).map_err(|e| invalid("group_by", e))?;
         Ok(self
             .store
-            .statistics(&self.me()?, g, Period::default(), self.now())?
+            .statistics(&self.me()?, g, Period::default(), self.query_now()?)?
             .into_iter()
             .map(|r| StatsLine {
                 group: r.group,

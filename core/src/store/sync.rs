@@ -105,6 +105,15 @@ impl Store {
         })
     }
 
+    /// The device clock corrected by the offset to the server's clock seen at
+    /// the last sync (R10: overdue and escalation are computed on server time
+    /// where known). Events keep the device's own time (R1).
+    pub fn server_now(&self) -> Result<Timestamp> {
+        let offset: i64 =
+            self.read(|c| Ok(meta_get(c, "clock_offset_ms")?.and_then(|v| v.parse().ok()).unwrap_or(0)))?;
+        Ok(Timestamp::now().plus_millis(offset))
+    }
+
     /// The position in the server's change log and the reference data version.
     pub fn sync_cursor(&self) -> Result<(u64, u64)> {
         self.read(|c| {
@@ -239,6 +248,8 @@ impl Store {
             }
             meta_set(tx, "sync_cursor", &resp.cursor.to_string())?;
             meta_set(tx, "server_time", &resp.server_time.to_string())?;
+            // R10: overdue is computed on server time where known.
+            meta_set(tx, "clock_offset_ms", &(resp.server_time - now.0).to_string())?;
             Ok(applied)
         })
     }

@@ -545,3 +545,39 @@ fn store_is_usable_from_several_threads() {
     });
     assert_eq!(f.store.review_queue("sup-chen", t("2026-11-06")).unwrap().len(), 4);
 }
+
+#[test]
+fn lists_use_server_time_once_known_r10() {
+    let f = fixture();
+    // A hidden danger whose deadline is today (CST) on the device clock.
+    let today = Timestamp::now();
+    let h = f
+        .store
+        .report_hazard(
+            "insp-wang",
+            NewHazard {
+                enterprise: f.a.clone(),
+                description: Some("x".into()),
+                co_inspectors: vec!["insp-li".into()],
+                deadline: Some(today.cst_date()),
+                ..NewHazard::default()
+            },
+            today,
+        )
+        .unwrap();
+    assert_eq!(h.overdue_days(f.store.server_now().unwrap()), 0);
+    // The server's clock, seen at a sync, is two days ahead of this device.
+    let resp = crate::sync::wire::SyncResponse {
+        accepted: vec![],
+        refused: vec![],
+        changes: vec![],
+        cursor: 0,
+        more: false,
+        server_time: Timestamp::now().0 + 2 * 86_400_000,
+        reference: None,
+    };
+    f.store.apply_sync_response(&[], &resp, Timestamp::now()).unwrap();
+    let server_now = f.store.server_now().unwrap();
+    assert!(server_now.0 - Timestamp::now().0 > 86_400_000 * 2 - 60_000);
+    assert_eq!(f.store.overdue("sup-chen", server_now).unwrap().len(), 1);
+}
