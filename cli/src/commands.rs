@@ -276,7 +276,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     std::fs::write(&path, text).map_err(|e| Error::Io { path: path.clone(), source: e })?;
                     ctx.out.note(&format!("exported to {}", path.display()));
                 }
-                None => println!("{text}"),
+                None => output::emit(&text),
             }
             Ok(0)
         }

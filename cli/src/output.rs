@@ -17,6 +17,16 @@ pub struct Out {
     pub json: bool,
 }
 
+/// Writes a line to stdout. A closed pipe (`paicha ... | head`) ends the
+/// program quietly instead of panicking like `println!` would.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
+
 fn to_value<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -25,9 +35,9 @@ impl Out {
     /// Prints `v` as JSON, or `text`.
     pub fn value(&self, v: &Value, text: &str) {
         if self.json {
-            println!("{v}");
+            emit(&v.to_string());
         } else if !text.is_empty() {
-            println!("{text}");
+            emit(text);
         }
     }
 
