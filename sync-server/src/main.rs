@@ -136,10 +136,12 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn print(json: bool, v: serde_json::Value, text: String) {
-    if json {
-        println!("{v}");
-    } else {
-        println!("{text}");
+    use std::io::Write;
+    let line = if json { v.to_string() } else { text };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`... | head`) ends quietly.
+    if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+        std::process::exit(0);
     }
 }
 
