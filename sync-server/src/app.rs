@@ -30,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sync"),
     ("put", "/v1/photos/{sha256}"),
     ("get", "/v1/photos/{sha256}"),
+    ("get", "/v1/quarantine"),
 ];
 
 /// The OpenAPI description of this server, kept in the repository.
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
         .route("/v1/photos/{sha256}", put(put_photo).get(get_photo))
+        .route("/v1/quarantine", get(quarantine))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -204,6 +206,19 @@ async fn get_photo(
         };
         let status = if offset > 0 { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
         Ok((status, [(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+    })
+    .await
+}
+
+/// Refused uploads, for a district admin's device: never deleted, listed for review.
+async fn quarantine(State(st): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ServerError> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let (_, person) = authenticate(st.storage.as_ref(), &token)?;
+        if person.role != paicha_core::people::Role::DistrictAdmin {
+            return Err(ServerError::Forbidden("the quarantine is for the district admin".into()));
+        }
+        Ok(Json(serde_json::to_value(st.storage.quarantined()?).unwrap_or_default()))
     })
     .await
 }

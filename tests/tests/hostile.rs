@@ -109,6 +109,15 @@ fn an_inspector_tablet_crafting_a_closing_event_is_refused() {
     assert_eq!(resp.refused[0].rule, "R8");
     assert!(resp.refused[0].message.contains("only a supervisor"), "{}", resp.refused[0].message);
     assert_eq!(quarantine(&server), vec![("R8".to_string(), id.clone())]);
+    // The district admin sees it from a tablet; an inspector may not.
+    let admin = Tablet::enroll(&server, "tab-admin", "admin-xu");
+    let http = reqwest::blocking::Client::new();
+    let body =
+        http.get(format!("{}/v1/quarantine", server.url)).bearer_auth(token(&admin)).send().unwrap().bytes().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(list[0]["rule"], "R8");
+    let denied = http.get(format!("{}/v1/quarantine", server.url)).bearer_auth(token(&wang)).send().unwrap();
+    assert_eq!(denied.status().as_u16(), 403);
     // Nobody else sees it.
     chen.sync();
     let h = chen.store.hazard("sup-chen", &id).unwrap();
