@@ -12,20 +12,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::AtomicBool;
 
-/// Where cargo put the workspace's binaries.
+/// Where cargo put the workspace's binaries. Once per test process they are
+/// brought up to date with `cargo build` (a no-op when nothing changed), so
+/// running this crate alone never drives a stale server.
 pub fn bin(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     let exe = std::env::current_exe().expect("test exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    BUILT.get_or_init(|| {
+        if let Ok(cargo) = std::env::var("CARGO") {
+            let mut args = vec!["build", "-q", "-p", "paicha-server", "-p", "paicha-cli"];
+            if dir.ends_with("release") {
+                args.push("--release");
+            }
+            let status = Command::new(cargo).args(&args).status().expect("cargo build");
+            assert!(status.success(), "could not build the binaries");
+        }
+    });
     let path = dir.join(name);
-    if !path.exists() {
-        // Running this crate alone: build the binaries it drives.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "paicha-server", "-p", "paicha-cli"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "could not build the binaries");
-    }
+    assert!(path.exists(), "{} is missing: cargo build -p paicha-server -p paicha-cli", path.display());
     path
 }
 
