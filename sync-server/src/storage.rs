@@ -469,10 +469,8 @@ impl Storage for SqliteStorage {
 
     fn document(&self, id: &str) -> Result<Option<StoredDoc>> {
         self.with(|c| {
-            Ok(c.query_row("SELECT kind, snapshot FROM documents WHERE id = ?1", [id], |r| {
-                Ok(StoredDoc { kind: r.get(0)?, snapshot: r.get(1)? })
-            })
-            .optional()?)
+            let mut stmt = c.prepare_cached("SELECT kind, snapshot FROM documents WHERE id = ?1")?;
+            Ok(stmt.query_row([id], |r| Ok(StoredDoc { kind: r.get(0)?, snapshot: r.get(1)? })).optional()?)
         })
     }
 
@@ -493,27 +491,30 @@ impl Storage for SqliteStorage {
         }
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for w in writes {
-                let heads = serde_json::to_string(&w.heads).map_err(json_err)?;
-                tx.execute(
+            {
+                let mut doc = tx.prepare_cached(
                     "INSERT INTO documents(id, kind, enterprise, township, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(id) DO UPDATE SET enterprise = excluded.enterprise, township = excluded.township,
                          snapshot = excluded.snapshot, heads = excluded.heads",
-                    params![w.doc_id, w.kind, w.enterprise, w.township, w.snapshot, heads],
                 )?;
-                tx.execute(
+                let mut log = tx.prepare_cached(
                     "INSERT INTO change_log(doc_id, device_id, data, heads, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![w.doc_id, device_id, w.new_changes, heads, now.0],
                 )?;
-                for sha in &w.photos {
-                    tx.execute("INSERT OR IGNORE INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)", params![sha, w.doc_id])?;
-                }
-                for (id, at, skewed) in &w.receipts {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO receipts(event_id, doc_id, device_id, device_time, received_at, skewed)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![id, w.doc_id, device_id, at, now.0, *skewed as i64],
-                    )?;
+                let mut photo = tx.prepare_cached("INSERT OR IGNORE INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)")?;
+                let mut receipt = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO receipts(event_id, doc_id, device_id, device_time, received_at, skewed)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for w in writes {
+                    let heads = serde_json::to_string(&w.heads).map_err(json_err)?;
+                    doc.execute(params![w.doc_id, w.kind, w.enterprise, w.township, w.snapshot, heads])?;
+                    log.execute(params![w.doc_id, device_id, w.new_changes, heads, now.0])?;
+                    for sha in &w.photos {
+                        photo.execute(params![sha, w.doc_id])?;
+                    }
+                    for (id, at, skewed) in &w.receipts {
+                        receipt.execute(params![id, w.doc_id, device_id, at, now.0, *skewed as i64])?;
+                    }
                 }
             }
             tx.commit()?;
