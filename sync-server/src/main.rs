@@ -76,6 +76,10 @@ enum Cmd {
     Skew,
     /// Records whose photos have not arrived: not complete until they do.
     MissingPhotos,
+    /// Open hidden dangers past their deadline, with escalation, on the server's clock (R10).
+    Overdue,
+    /// Hidden dangers with conflicting concurrent decisions waiting for a supervisor (R14).
+    Conflicts,
 }
 
 #[derive(Subcommand, Debug)]
@@ -261,6 +265,41 @@ fn main() {
             let text = missing.iter().map(|(d, s)| format!("{d} waits for photo {s}")).collect::<Vec<_>>().join("\n");
             print(cli.json, serde_json::Value::Array(v), if text.is_empty() { "(none: every photo arrived)".into() } else { text })
         }),
+        Cmd::Overdue => folded_hazards(&storage).map(|list| {
+            let now = Timestamp::now();
+            let policy = storage.policy().unwrap_or_default();
+            let rows: Vec<_> = list
+                .iter()
+                .filter(|h| h.overdue_days(now) > 0)
+                .map(|h| {
+                    serde_json::json!({
+                        "id": h.id, "enterprise": h.enterprise.credit_code, "township": h.enterprise.township,
+                        "level": h.level.as_str(), "deadline": h.deadline.to_string(),
+                        "overdue_days": h.overdue_days(now), "escalation": h.escalation(now, &policy).as_str(),
+                    })
+                })
+                .collect();
+            let text = rows
+                .iter()
+                .map(|r| format!("{} {} {} +{}d {}", r["id"].as_str().unwrap_or(""), r["township"].as_str().unwrap_or(""), r["deadline"].as_str().unwrap_or(""), r["overdue_days"], r["escalation"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
+        }),
+        Cmd::Conflicts => folded_hazards(&storage).map(|list| {
+            let rows: Vec<_> = list
+                .iter()
+                .flat_map(|h| {
+                    h.open_conflicts().map(|c| serde_json::json!({ "id": h.id, "township": h.enterprise.township, "event": c.event_id, "message": c.message })).collect::<Vec<_>>()
+                })
+                .collect();
+            let text = rows
+                .iter()
+                .map(|r| format!("{} {}: {}", r["id"].as_str().unwrap_or(""), r["township"].as_str().unwrap_or(""), r["message"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
+        }),
         Cmd::Skew => storage.skewed().map(|list| {
             let v: Vec<_> = list.iter().map(|(e, d, at, rec)| serde_json::json!({ "event": e, "device": d, "device_time": at, "received_at": rec })).collect();
             let text = list
@@ -274,6 +313,20 @@ fn main() {
     if let Err(e) = result {
         fail(e);
     }
+}
+
+/// Every hidden danger on the server, folded from its events.
+fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Hazard>, error::ServerError> {
+    let mut out = vec![];
+    for (id, bytes) in storage.documents_of_kind("hazard")? {
+        let mut doc = paicha_core::doc::RecordDoc::empty(&id, &[0; 16]);
+        doc.apply(&bytes).map_err(|e| error::ServerError::Internal(e.to_string()))?;
+        let events = doc.events().map_err(|e| error::ServerError::Internal(e.to_string()))?;
+        if let Some(h) = paicha_core::hazard::fold(&id, &events) {
+            out.push(h);
+        }
+    }
+    Ok(out)
 }
 
 fn serve(storage: SqliteStorage, listen: &str, data: &std::path::Path) {

@@ -150,6 +150,8 @@ pub trait Storage: Send + Sync + 'static {
     fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool>;
     /// Every (record, photo) reference, for finding photos that have not arrived.
     fn photo_refs(&self) -> Result<Vec<(String, String)>>;
+    /// Every stored document of a kind: (id, bytes).
+    fn documents_of_kind(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>>;
 }
 
 const SCHEMA_V2: &str = r#"
@@ -598,6 +600,14 @@ impl Storage for SqliteStorage {
                 "SELECT EXISTS(SELECT 1 FROM photo_refs r JOIN documents d ON d.id = r.doc_id WHERE r.sha256 = ?1 AND ({scope}))"
             );
             Ok(c.query_row(&sql, params_from_iter(p.iter()), |r| r.get(0))?)
+        })
+    }
+
+    fn documents_of_kind(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT id, snapshot FROM documents WHERE kind = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

@@ -76,6 +76,13 @@ fn rectification_ordered_on_one_tablet_is_reviewed_on_another() {
     assert_eq!(h.status, Status::Closed);
     let devices: Vec<&str> = h.history.iter().map(|e| e.device_id.as_str()).collect();
     assert_eq!(devices, ["tab-wang", "tab-ent-a", "tab-chen"]);
+    // The server lists overdue records on its own clock (R10): one ordered long ago is overdue.
+    let old = report(&wang, &A(), "insp-li", "2025-01-02T10:00+08:00", "旧隐患");
+    wang.sync();
+    let overdue = server.admin(&["overdue"]);
+    let ids: Vec<&str> = overdue.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![old.as_str()]);
+    assert_eq!(overdue[0]["escalation"], "district");
     // R2: another enterprise's tablet never receives it.
     let other = Tablet::enroll(&server, "tab-ent-b", "ent-b");
     other.sync();
@@ -160,6 +167,8 @@ fn two_supervisors_decide_differently_offline_and_one_settles_it() {
     assert!(!h.history[3].applied);
     let conflict = h.open_conflicts().next().unwrap().clone();
     assert_eq!(conflict.kind, ConflictKind::NotApplied);
+    // Listed on the server too, for the supervisors.
+    assert_eq!(server.admin(&["conflicts"])[0]["event"], conflict.event_id.as_str());
     // One supervisor looks at it and settles it; every replica agrees.
     qian.store
         .act(
@@ -171,6 +180,7 @@ fn two_supervisors_decide_differently_offline_and_one_settles_it() {
         .unwrap();
     let h = converge(&[&wang, &ent, &chen, &qian], &id);
     assert_eq!(h.open_conflicts().count(), 0);
+    assert!(server.admin(&["conflicts"]).as_array().unwrap().is_empty());
     assert_eq!(chen.store.conflicts("sup-chen", t("2026-11-07")).unwrap().len(), 0);
 }
 
