@@ -30,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sync"),
     ("put", "/v1/photos/{sha256}"),
     ("get", "/v1/photos/{sha256}"),
+    ("get", "/v1/photos/{sha256}/received"),
     ("get", "/v1/quarantine"),
 ];
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
         .route("/v1/photos/{sha256}", put(put_photo).get(get_photo))
+        .route("/v1/photos/{sha256}/received", get(photo_received))
         .route("/v1/quarantine", get(quarantine))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -144,39 +146,87 @@ fn check_sha(sha256: &str) -> Result<(), ServerError> {
 
 /// Upload a photo: the bytes must hash to the name, be a JPEG within the
 /// policy's size, and be referred to by a record in the device user's scope.
+/// Whole, or in chunks: `X-Paicha-Offset` and `X-Paicha-Total` headers append
+/// to a partial upload that is verified and stored once complete (204); until
+/// then the answer is 202 with the bytes held. An offset other than the bytes
+/// held is 409: ask `/received` and resume from there.
 async fn put_photo(
     State(st): State<AppState>,
     Path(sha256): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, ServerError> {
+) -> Result<Response, ServerError> {
     check_sha(&sha256)?;
     let token = bearer(&headers)?;
+    let header_u64 = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let chunk = match (header_u64("x-paicha-offset"), header_u64("x-paicha-total")) {
+        (Some(o), Some(t)) => Some((o, t)),
+        (None, None) => None,
+        _ => return Err(ServerError::BadRequest("X-Paicha-Offset and X-Paicha-Total go together".into())),
+    };
     blocking(move || {
         let (device, person) = authenticate(st.storage.as_ref(), &token)?;
-        let actual: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
-        if actual != sha256 {
-            return Err(ServerError::BadRequest(format!("the photo's bytes hash to {actual}, not {sha256}")));
-        }
-        if !body.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            return Err(ServerError::BadRequest("a photo must be a JPEG".into()));
-        }
         let max = st.storage.policy()?.at(Timestamp::now().cst_date()).max_photo_bytes;
-        if body.len() as u64 > max {
-            return Err(ServerError::BadRequest(format!(
-                "the photo is {} bytes, more than the {max} allowed",
-                body.len()
-            )));
-        }
         if !st.storage.photo_in_scope(&sha256, &person)? {
             return Err(ServerError::NotFound(format!(
                 "no record in {}'s scope refers to photo {sha256}; sync the record first",
                 person.id
             )));
         }
-        st.blobs.put(&sha256, &body)?;
-        tracing::debug!(device = %device.device_id, %sha256, bytes = body.len(), "photo stored");
-        Ok(StatusCode::NO_CONTENT)
+        let whole: Vec<u8> = match chunk {
+            None => body.to_vec(),
+            Some((offset, total)) => {
+                if total > max {
+                    return Err(ServerError::BadRequest(format!(
+                        "the photo is {total} bytes, more than the {max} allowed"
+                    )));
+                }
+                if st.blobs.size(&sha256)?.is_some() {
+                    return Ok(StatusCode::NO_CONTENT.into_response());
+                }
+                let held = st.blobs.append_partial(&sha256, offset, &body)?;
+                if held < total {
+                    return Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "received": held }))).into_response());
+                }
+                let bytes = st.blobs.read_partial(&sha256)?;
+                st.blobs.drop_partial(&sha256)?;
+                bytes
+            }
+        };
+        let actual: String = Sha256::digest(&whole).iter().map(|b| format!("{b:02x}")).collect();
+        if actual != sha256 {
+            return Err(ServerError::BadRequest(format!("the photo's bytes hash to {actual}, not {sha256}")));
+        }
+        if !whole.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Err(ServerError::BadRequest("a photo must be a JPEG".into()));
+        }
+        if whole.len() as u64 > max {
+            return Err(ServerError::BadRequest(format!(
+                "the photo is {} bytes, more than the {max} allowed",
+                whole.len()
+            )));
+        }
+        st.blobs.put(&sha256, &whole)?;
+        tracing::debug!(device = %device.device_id, %sha256, bytes = whole.len(), "photo stored");
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
+}
+
+/// How much of a photo the server holds: `{"received": N, "complete": bool}`.
+async fn photo_received(
+    State(st): State<AppState>,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    check_sha(&sha256)?;
+    let token = bearer(&headers)?;
+    blocking(move || {
+        authenticate(st.storage.as_ref(), &token)?;
+        Ok(Json(match st.blobs.size(&sha256)? {
+            Some(n) => serde_json::json!({ "received": n, "complete": true }),
+            None => serde_json::json!({ "received": st.blobs.partial_len(&sha256)?, "complete": false }),
+        }))
     })
     .await
 }

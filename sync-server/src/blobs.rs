@@ -13,6 +13,15 @@ pub trait Blobs: Send + Sync + 'static {
     fn put(&self, sha256: &str, bytes: &[u8]) -> Result<(), ServerError>;
     /// Bytes from `offset` on, if present.
     fn get(&self, sha256: &str, offset: u64) -> Result<Option<Vec<u8>>, ServerError>;
+    /// How many bytes of an interrupted upload are held.
+    fn partial_len(&self, sha256: &str) -> Result<u64, ServerError>;
+    /// Appends `bytes` at `offset` of the partial upload (which must be its
+    /// current length); returns the new length.
+    fn append_partial(&self, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, ServerError>;
+    /// The whole partial upload, to verify it.
+    fn read_partial(&self, sha256: &str) -> Result<Vec<u8>, ServerError>;
+    /// Drops a partial upload (after it was stored whole, or found corrupt).
+    fn drop_partial(&self, sha256: &str) -> Result<(), ServerError>;
 }
 
 /// Blobs as files in a directory.
@@ -35,7 +44,47 @@ fn io(p: &Path, e: std::io::Error) -> ServerError {
     ServerError::Internal(format!("{}: {e}", p.display()))
 }
 
+impl FsBlobs {
+    fn partial(&self, sha256: &str) -> PathBuf {
+        self.path(sha256).with_extension("partial")
+    }
+}
+
 impl Blobs for FsBlobs {
+    fn partial_len(&self, sha256: &str) -> Result<u64, ServerError> {
+        Ok(std::fs::metadata(self.partial(sha256)).map(|m| m.len()).unwrap_or(0))
+    }
+
+    fn append_partial(&self, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, ServerError> {
+        let path = self.partial(sha256);
+        let held = self.partial_len(sha256)?;
+        if offset != held {
+            return Err(ServerError::Conflict(format!(
+                "the server holds {held} bytes of this photo; resume from there"
+            )));
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io(&path, e))?;
+        f.write_all(bytes).map_err(|e| io(&path, e))?;
+        f.sync_all().map_err(|e| io(&path, e))?;
+        Ok(held + bytes.len() as u64)
+    }
+
+    fn read_partial(&self, sha256: &str) -> Result<Vec<u8>, ServerError> {
+        let path = self.partial(sha256);
+        std::fs::read(&path).map_err(|e| io(&path, e))
+    }
+
+    fn drop_partial(&self, sha256: &str) -> Result<(), ServerError> {
+        match std::fs::remove_file(self.partial(sha256)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&self.partial(sha256), e)),
+        }
+    }
+
     fn size(&self, sha256: &str) -> Result<Option<u64>, ServerError> {
         Ok(std::fs::metadata(self.path(sha256)).ok().map(|m| m.len()))
     }

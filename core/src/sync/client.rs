@@ -245,28 +245,20 @@ fn sync_photos(
             return Err(Error::Cancelled);
         }
         let Ok(bytes) = std::fs::read(&path) else { continue };
-        let url = format!("{}/v1/photos/{sha}", link.url);
         let mut delay = opts.first_delay;
         for attempt in 0..opts.attempts.max(1) {
             if attempt > 0 {
                 std::thread::sleep(delay);
                 delay *= 2;
             }
-            match client
-                .put(&url)
-                .bearer_auth(&link.token)
-                .header(reqwest::header::CONTENT_TYPE, "image/jpeg")
-                .body(bytes.clone())
-                .send()
-            {
-                Ok(r) if r.status().is_success() => {
+            match upload_photo(client, link, &sha, &bytes, &mut report.progress) {
+                Ok(true) => {
                     store.mark_photo_uploaded(&sha)?;
                     report.progress.photos_up += 1;
-                    report.progress.bytes_up += bytes.len() as u64;
                     break;
                 }
-                Ok(r) if r.status().is_server_error() => continue,
-                Ok(_) => break,
+                // Refused (not in scope yet, bad bytes): stays pending, not retried now.
+                Ok(false) => break,
                 Err(_) => continue,
             }
         }
@@ -307,4 +299,63 @@ fn sync_photos(
         progress(&report.progress);
     }
     Ok(())
+}
+
+/// Photos larger than this go up in chunks that resume where the server stopped.
+pub const PHOTO_CHUNK: usize = 1024 * 1024;
+
+/// Uploads one photo; `Ok(true)` once the server holds it whole, `Ok(false)`
+/// if the server refuses it, `Err` on a network or server failure (retry).
+fn upload_photo(
+    client: &reqwest::blocking::Client,
+    link: &ServerLink,
+    sha: &str,
+    bytes: &[u8],
+    p: &mut Progress,
+) -> Result<bool> {
+    let url = format!("{}/v1/photos/{sha}", link.url);
+    let net = |e: reqwest::Error| Error::Network { detail: e.to_string() };
+    if bytes.len() <= PHOTO_CHUNK {
+        let r = client
+            .put(&url)
+            .bearer_auth(&link.token)
+            .header(reqwest::header::CONTENT_TYPE, "image/jpeg")
+            .body(bytes.to_vec())
+            .send()
+            .map_err(net)?;
+        p.bytes_up += bytes.len() as u64;
+        return match r.status() {
+            s if s.is_success() => Ok(true),
+            s if s.is_server_error() => Err(Error::Server { status: s.as_u16(), message: "photo upload".into() }),
+            _ => Ok(false),
+        };
+    }
+    // Resume from what the server already holds.
+    let held = client.get(format!("{url}/received")).bearer_auth(&link.token).send().map_err(net)?;
+    let held: serde_json::Value = serde_json::from_slice(&held.bytes().map_err(net)?).unwrap_or_default();
+    if held["complete"].as_bool() == Some(true) {
+        return Ok(true);
+    }
+    let mut offset = held["received"].as_u64().unwrap_or(0) as usize;
+    while offset < bytes.len() {
+        let end = (offset + PHOTO_CHUNK).min(bytes.len());
+        let r = client
+            .put(&url)
+            .bearer_auth(&link.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header("X-Paicha-Offset", offset.to_string())
+            .header("X-Paicha-Total", bytes.len().to_string())
+            .body(bytes[offset..end].to_vec())
+            .send()
+            .map_err(net)?;
+        p.bytes_up += (end - offset) as u64;
+        match r.status().as_u16() {
+            204 => return Ok(true),
+            202 => offset = end,
+            409 => return Err(Error::Server { status: 409, message: "resume offset moved".into() }),
+            s if s >= 500 => return Err(Error::Server { status: s, message: "photo upload".into() }),
+            _ => return Ok(false),
+        }
+    }
+    Ok(false)
 }
