@@ -245,7 +245,7 @@ impl Out {
             .iter()
             .map(|e| {
                 format!(
-                    "{} {:<10} {:<14} {:<12} {}{}",
+                    "{} {:<10} {:<14} {:<12} {}{}{}",
                     e.at,
                     e.person_id,
                     e.role.as_str(),
@@ -254,7 +254,8 @@ impl Out {
                     match (&e.applied, &e.note) {
                         (false, Some(n)) => format!("  [NOT APPLIED: {n}]"),
                         _ => String::new(),
-                    }
+                    },
+                    e.received_at.map(|t| format!("  (server received {t})")).unwrap_or_default()
                 )
             })
             .collect::<Vec<_>>()

@@ -651,6 +651,9 @@ pub struct HistoryEntry {
     pub note: Option<String>,
     /// Status after this event.
     pub status_after: Status,
+    /// When the server received it, once synced (R1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<Timestamp>,
 }
 
 /// Kind of conflict between concurrent events (R14).
@@ -1065,6 +1068,7 @@ impl Hazard {
             applied,
             note,
             status_after: self.status,
+            received_at: None,
         });
     }
 

@@ -167,6 +167,8 @@ pub struct HistoryItem {
     pub applied: bool,
     /// Why it was not applied.
     pub note: Option<String>,
+    /// When the server received it, ms, once synced (R1).
+    pub received_at_ms: Option<i64>,
 }
 
 impl From<&HistoryEntry> for HistoryItem {
@@ -182,6 +184,7 @@ impl From<&HistoryEntry> for HistoryItem {
             summary: e.summary.clone(),
             applied: e.applied,
             note: e.note.clone(),
+            received_at_ms: e.received_at.map(|t| t.0),
         }
     }
 }

@@ -150,6 +150,8 @@ pub trait Storage: Send + Sync + 'static {
     fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool>;
     /// Every (record, photo) reference, for finding photos that have not arrived.
     fn photo_refs(&self) -> Result<Vec<(String, String)>>;
+    /// Receipt times of a document's events: (event id, ms).
+    fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>>;
     /// Every stored document of a kind: (id, bytes).
     fn documents_of_kind(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>>;
 }
@@ -600,6 +602,15 @@ impl Storage for SqliteStorage {
                 "SELECT EXISTS(SELECT 1 FROM photo_refs r JOIN documents d ON d.id = r.doc_id WHERE r.sha256 = ?1 AND ({scope}))"
             );
             Ok(c.query_row(&sql, params_from_iter(p.iter()), |r| r.get(0))?)
+        })
+    }
+
+    fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT event_id, received_at FROM receipts WHERE doc_id = ?1 ORDER BY event_id")?;
+            let rows = stmt.query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

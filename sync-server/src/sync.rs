@@ -7,7 +7,7 @@ use crate::storage::{AcceptedWrite, Device, Storage};
 use paicha_core::doc::RecordDoc;
 use paicha_core::people::Person;
 use paicha_core::sync::validate::{validate_upload, Uploader};
-use paicha_core::sync::wire::{Bytes, DocAck, DocChanges, DocRefusal, SyncRequest, SyncResponse};
+use paicha_core::sync::wire::{Bytes, DocAck, DocChanges, DocRefusal, Receipt, SyncRequest, SyncResponse};
 use paicha_core::time::Timestamp;
 use std::sync::Mutex;
 
@@ -83,6 +83,8 @@ pub fn exchange(
             match validate_upload(server_doc.as_mut(), up, &who, &policy, &ended, now, MAX_DOC_BYTES) {
                 Ok(mut ok) => {
                     let heads = ok.doc.heads();
+                    let acked: Vec<Receipt> =
+                        ok.new_events.iter().map(|e| Receipt { event_id: e.id.clone(), received_at: now.0 }).collect();
                     if ok.changed {
                         if !ok.skewed.is_empty() {
                             tracing::warn!(device = %device.device_id, events = ?ok.skewed, "device clock ahead of the server (R10)");
@@ -98,7 +100,7 @@ pub fn exchange(
                             uploaded: up.changes.0.clone(),
                         });
                     }
-                    accepted.push(DocAck { doc_id: up.doc_id.clone(), heads });
+                    accepted.push(DocAck { doc_id: up.doc_id.clone(), heads, receipts: acked });
                 }
                 Err(r) => {
                     tracing::info!(device = %device.device_id, doc = %up.doc_id, rule = %r.rule, "upload refused: {}", r.message);
@@ -156,19 +158,32 @@ pub fn exchange(
     let more = entries.len() as u32 >= limit;
     let cursor = if more { entries.last().map_or(req.cursor, |e| e.seq) } else { end.max(req.cursor) };
     let mut changes: Vec<DocChanges> = vec![];
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for e in entries {
-        match changes.iter_mut().find(|c| c.doc_id == e.doc_id) {
-            Some(c) => {
-                c.changes.push(Bytes(e.data));
-                c.heads = e.heads;
+        match index.get(&e.doc_id) {
+            Some(&i) => {
+                changes[i].changes.push(Bytes(e.data));
+                changes[i].heads = e.heads;
             }
-            None => changes.push(DocChanges {
-                doc_id: e.doc_id,
-                kind: e.kind,
-                changes: vec![Bytes(e.data)],
-                heads: e.heads,
-            }),
+            None => {
+                index.insert(e.doc_id.clone(), changes.len());
+                changes.push(DocChanges {
+                    doc_id: e.doc_id,
+                    kind: e.kind,
+                    changes: vec![Bytes(e.data)],
+                    heads: e.heads,
+                    receipts: vec![],
+                });
+            }
         }
+    }
+    // R1: the server's receipt time travels with the record.
+    for c in &mut changes {
+        c.receipts = storage
+            .receipts_for(&c.doc_id)?
+            .into_iter()
+            .map(|(event_id, received_at)| Receipt { event_id, received_at })
+            .collect();
     }
     let version = storage.reference_version()?;
     let reference = if req.reference_version != version { Some(storage.reference_for(person)?) } else { None };

@@ -76,6 +76,8 @@ fn rectification_ordered_on_one_tablet_is_reviewed_on_another() {
     assert_eq!(h.status, Status::Closed);
     let devices: Vec<&str> = h.history.iter().map(|e| e.device_id.as_str()).collect();
     assert_eq!(devices, ["tab-wang", "tab-ent-a", "tab-chen"]);
+    // R1: once synced, every event carries the server's receipt time, the same on every tablet.
+    assert!(h.history.iter().all(|e| e.received_at.is_some()));
     // The server lists overdue records on its own clock (R10): one ordered long ago is overdue.
     let old = report(&wang, &A(), "insp-li", "2025-01-02T10:00+08:00", "旧隐患");
     wang.sync();

@@ -440,11 +440,18 @@ impl Store {
         self.read(|c| {
             let viewer = reference::person_in(c, viewer)?;
             let (_, events) = self.load_hazard_events(c, id)?;
-            let h = fold(id, &events).ok_or_else(|| Error::Document {
+            let mut h = fold(id, &events).ok_or_else(|| Error::Document {
                 id: id.into(),
                 detail: "the record has no valid report event".into(),
             })?;
             check_viewer(&viewer, &h.enterprise.credit_code, &h.enterprise.township)?;
+            // R1: the server's receipt time, for events already synced.
+            let mut stmt = c.prepare_cached("SELECT event_id, received_at FROM receipts WHERE doc_id = ?1")?;
+            let receipts: std::collections::HashMap<String, i64> =
+                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            for e in &mut h.history {
+                e.received_at = receipts.get(&e.event_id).map(|t| Timestamp(*t));
+            }
             Ok(h)
         })
     }

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("002_photos", include_str!("migrations/002_photos.sql")),
     ("003_sync", include_str!("migrations/003_sync.sql")),
     ("004_photo_sync", include_str!("migrations/004_photo_sync.sql")),
+    ("005_receipts", include_str!("migrations/005_receipts.sql")),
 ];
 
 /// The schema version this code writes.

@@ -164,6 +164,17 @@ impl Store {
     pub fn apply_sync_response(&self, sent: &[DocUpload], resp: &SyncResponse, now: Timestamp) -> Result<Applied> {
         self.write(|tx| {
             let mut applied = Applied::default();
+            let mut receipt = tx
+                .prepare_cached("INSERT OR REPLACE INTO receipts(event_id, doc_id, received_at) VALUES (?1, ?2, ?3)")?;
+            for (doc, r) in resp
+                .accepted
+                .iter()
+                .flat_map(|a| a.receipts.iter().map(move |r| (&a.doc_id, r)))
+                .chain(resp.changes.iter().flat_map(|c| c.receipts.iter().map(move |r| (&c.doc_id, r))))
+            {
+                receipt.execute(params![r.event_id, doc, r.received_at])?;
+            }
+            drop(receipt);
             for ack in &resp.accepted {
                 let Some(mut doc) = docs::load(tx, &ack.doc_id, &self.actor)? else { continue };
                 let dirty = doc.has_changes_after(&ack.heads);

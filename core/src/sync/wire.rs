@@ -120,6 +120,17 @@ pub struct SyncResponse {
     pub reference: Option<ReferenceData>,
 }
 
+/// When the server received an event (R1: attributable with the server's receipt time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Event id.
+    #[serde(rename = "e")]
+    pub event_id: String,
+    /// Server receipt time, ms since the epoch.
+    #[serde(rename = "t")]
+    pub received_at: i64,
+}
+
 /// An accepted document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocAck {
@@ -129,6 +140,9 @@ pub struct DocAck {
     /// The server's heads (hex change hashes) after storing the upload.
     #[serde(rename = "h")]
     pub heads: Vec<String>,
+    /// Receipt times of the events this upload added.
+    #[serde(rename = "rc", default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<Receipt>,
 }
 
 /// A refused document: the rule it breaks, and the server's version of the
@@ -164,6 +178,9 @@ pub struct DocChanges {
     /// The server's heads for the document after these changes.
     #[serde(rename = "h")]
     pub heads: Vec<String>,
+    /// Receipt times of the document's events.
+    #[serde(rename = "rc", default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<Receipt>,
 }
 
 /// People, enterprises and policy in the tablet's scope.
@@ -229,7 +246,7 @@ mod tests {
 
     fn response() -> SyncResponse {
         SyncResponse {
-            accepted: vec![DocAck { doc_id: "h1".into(), heads: vec!["ab".repeat(32)] }],
+            accepted: vec![DocAck { doc_id: "h1".into(), heads: vec!["ab".repeat(32)], receipts: vec![] }],
             refused: vec![DocRefusal {
                 doc_id: "h2".into(),
                 rule: "R8".into(),
@@ -241,6 +258,7 @@ mod tests {
                 kind: "hazard".into(),
                 changes: vec![Bytes(vec![1, 2, 3])],
                 heads: vec![],
+                receipts: vec![],
             }],
             cursor: 43,
             more: false,
