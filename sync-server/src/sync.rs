@@ -13,6 +13,10 @@ use std::sync::Mutex;
 
 /// Largest accepted changes of one document in one upload.
 pub const MAX_DOC_BYTES: usize = 8 * 1024 * 1024;
+/// A stored record whose appended change chunks exceed this is re-encoded
+/// (compacted) when next written.
+pub const COMPACT_BYTES: usize = 16 * 1024;
+
 /// Largest page a client may ask for.
 pub const MAX_PAGE: u32 = 5000;
 
@@ -136,6 +140,8 @@ pub fn exchange(
                 };
                 let snapshot = match &p.old_snapshot {
                     None => p.uploaded.clone(),
+                    // Compacted once the appended chunks grow large.
+                    Some(old) if old.len() + new_changes.len() > COMPACT_BYTES => p.accepted.doc.save(),
                     Some(old) => [old.as_slice(), new_changes.as_slice()].concat(),
                 };
                 AcceptedWrite {

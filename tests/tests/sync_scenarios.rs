@@ -256,3 +256,23 @@ fn a_week_offline_two_inspectors_and_a_supervisor_lose_nothing() {
     assert_eq!(rejected.status, Status::Rectifying);
     assert_eq!(rejected.location, "二号车间");
 }
+
+#[test]
+fn a_record_edited_many_times_stays_consistent_through_server_compaction() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    let chen = Tablet::enroll(&server, "tab-chen", "sup-chen");
+    let id = report(&wang, &A(), "insp-li", "2026-11-02T10:00+08:00", "多次修改");
+    // Each sync appends a change to the server's copy, until it is compacted.
+    for i in 0..60 {
+        let edit = paicha_core::hazard::Edit {
+            location: Some(format!("位置{i}：{}", "很长的说明".repeat(20))),
+            ..Default::default()
+        };
+        wang.store.act("insp-wang", &id, Action::Edit(edit), t("2026-11-03T10:00+08:00")).unwrap();
+        wang.sync();
+    }
+    let h = converge(&[&wang, &chen], &id);
+    assert_eq!(h.history.len(), 61);
+    assert!(h.location.starts_with("位置59"));
+}
