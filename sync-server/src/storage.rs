@@ -165,6 +165,10 @@ CREATE TABLE photo_refs (
 CREATE INDEX photo_refs_doc ON photo_refs(doc_id);
 "#;
 
+const SCHEMA_V3: &str = r#"
+CREATE INDEX receipts_doc ON receipts(doc_id);
+"#;
+
 /// SQL condition on `documents d` for `person`'s scope (R2), with its parameters appended.
 fn scope_condition(person: &Person, p: &mut Vec<rusqlite::types::Value>) -> String {
     match person.role {
@@ -265,9 +269,9 @@ impl SqliteStorage {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > 2 {
+        if version > 3 {
             return Err(ServerError::Internal(format!(
-                "server.db has schema version {version}, newer than this server (2)"
+                "server.db has schema version {version}, newer than this server (3)"
             )));
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -282,7 +286,10 @@ impl SqliteStorage {
         if version < 2 {
             tx.execute_batch(SCHEMA_V2)?;
         }
-        tx.pragma_update(None, "user_version", 2)?;
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3)?;
+        }
+        tx.pragma_update(None, "user_version", 3)?;
         tx.commit()?;
         Ok(SqliteStorage { conn: Mutex::new(conn) })
     }
@@ -636,5 +643,40 @@ impl Storage for SqliteStorage {
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(c: &Connection) -> Vec<(String, String)> {
+        let mut stmt = c
+            .prepare("SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn a_version_1_database_upgrades_to_the_current_schema_and_a_newer_one_is_refused() {
+        let old = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(old.path().join("server.db")).unwrap();
+            c.execute_batch(SCHEMA).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute("INSERT INTO meta(key, value) VALUES ('reference_version', '7')", []).unwrap();
+        }
+        let upgraded = SqliteStorage::open(old.path()).unwrap();
+        assert_eq!(upgraded.reference_version().unwrap(), 7);
+        let fresh = tempfile::tempdir().unwrap();
+        let _ = SqliteStorage::open(fresh.path()).unwrap();
+        let a = Connection::open(old.path().join("server.db")).unwrap();
+        let b = Connection::open(fresh.path().join("server.db")).unwrap();
+        assert_eq!(schema(&a), schema(&b));
+        a.pragma_update(None, "user_version", 9).unwrap();
+        drop(a);
+        drop(upgraded);
+        let err = SqliteStorage::open(old.path()).err().unwrap();
+        assert!(err.to_string().contains("newer than this server"), "{err}");
     }
 }
