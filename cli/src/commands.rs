@@ -471,18 +471,18 @@ fn inspection(ctx: &Ctx, cmd: InspectionCmd) -> Result<i32> {
             ctx.out.items(&items);
         }
         InspectionCmd::List { enterprise } => {
-            let list = ctx.store.inspections(ctx.who()?, enterprise.as_deref())?;
+            let list = ctx.store.inspection_rows(ctx.who()?, enterprise.as_deref())?;
             let text = list
                 .iter()
                 .map(|i| {
                     format!(
                         "{} {} {} v{} {} {}",
-                        i.header.id,
-                        i.header.started_at,
-                        i.header.template_id,
-                        i.header.template_version,
-                        i.header.enterprise_name,
-                        if i.completion.is_some() { "completed" } else { "open" }
+                        i.id,
+                        i.started_at,
+                        i.template_id,
+                        i.template_version,
+                        i.enterprise_name.as_deref().unwrap_or(&i.enterprise),
+                        if i.ended_at.is_some() { "completed" } else { "open" }
                     )
                 })
                 .collect::<Vec<_>>()

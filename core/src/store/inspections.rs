@@ -67,6 +67,31 @@ pub struct CompletionReport {
     pub unreported: Vec<Finding>,
 }
 
+/// An inspection as lists show it, from projection rows (no document loaded).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InspectionRow {
+    /// Id.
+    pub id: String,
+    /// Enterprise credit code.
+    pub enterprise: String,
+    /// Enterprise name, if the enterprise is known here.
+    pub enterprise_name: Option<String>,
+    /// Township.
+    pub township: String,
+    /// Template.
+    pub template_id: String,
+    /// Pinned version.
+    pub template_version: u32,
+    /// Why the check was made.
+    pub source: String,
+    /// Inspector ids.
+    pub inspectors: Vec<String>,
+    /// Start (device clock).
+    pub started_at: Timestamp,
+    /// End, once completed.
+    pub ended_at: Option<Timestamp>,
+}
+
 /// One checklist item of an inspection with its answer, from projections only.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemRow {
@@ -346,7 +371,43 @@ impl Store {
         })
     }
 
-    /// Ids of the inspections of an enterprise in `viewer`'s scope, newest first.
+    /// Inspections in `viewer`'s scope (optionally of one enterprise), newest
+    /// first, from projection rows.
+    pub fn inspection_rows(&self, viewer: &str, enterprise: Option<&str>) -> Result<Vec<InspectionRow>> {
+        self.read(|c| {
+            let viewer = reference::person_in(c, viewer)?;
+            let mut stmt = c.prepare(
+                "SELECT i.id, i.enterprise, e.name, i.township, i.template_id, i.template_version, i.source,
+                        i.inspectors, i.started_at, i.ended_at
+                 FROM inspections i LEFT JOIN enterprises e ON e.credit_code = i.enterprise
+                 WHERE (?1 IS NULL OR i.enterprise = ?1) ORDER BY i.started_at DESC, i.id",
+            )?;
+            let rows = stmt.query_map([enterprise], |r| {
+                Ok(InspectionRow {
+                    id: r.get(0)?,
+                    enterprise: r.get(1)?,
+                    enterprise_name: r.get(2)?,
+                    township: r.get(3)?,
+                    template_id: r.get(4)?,
+                    template_version: r.get(5)?,
+                    source: r.get(6)?,
+                    inspectors: r
+                        .get::<_, String>(7)?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    started_at: Timestamp(r.get(8)?),
+                    ended_at: r.get::<_, Option<i64>>(9)?.map(Timestamp),
+                })
+            })?;
+            let all: Vec<InspectionRow> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(all.into_iter().filter(|i| viewer.in_scope(&i.enterprise, &i.township)).collect())
+        })
+    }
+
+    /// Whole inspections of an enterprise in `viewer`'s scope, newest first
+    /// (loads every document: for export and audit, not for lists).
     pub fn inspections(&self, viewer: &str, enterprise: Option<&str>) -> Result<Vec<Inspection>> {
         let ids: Vec<String> = self.read(|c| {
             let mut stmt = c.prepare(

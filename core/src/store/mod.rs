@@ -26,7 +26,7 @@ pub mod schema;
 mod sync;
 
 pub use hazards::{HazardFilter, HazardRow, NewHazard};
-pub use inspections::{CompletionReport, ItemRow, NewAnswer, NewInspection};
+pub use inspections::{CompletionReport, InspectionRow, ItemRow, NewAnswer, NewInspection};
 pub use photos::PhotoProblem;
 pub use sync::{Applied, RefusedEdit, ServerLink};
 

@@ -244,6 +244,12 @@ fn inspection_items_answers_and_composite_criteria() {
     assert_eq!(f.store.hazard("sup-chen", &h.id).unwrap().level, Level::Major);
     let items = f.store.inspection_items("sup-chen", &id).unwrap();
     assert_eq!(items.len(), 8);
+    // Listed from projection rows, within scope (R2).
+    let rows = f.store.inspection_rows("sup-chen", None).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].id.as_str(), rows[0].ended_at.is_some()), (id.as_str(), true));
+    assert_eq!(rows[0].inspectors, vec!["insp-wang".to_string(), "insp-li".to_string()]);
+    assert!(f.store.inspection_rows("ent-b", None).unwrap().is_empty());
     let fs01 = items.iter().find(|i| i.code == "FS-01").unwrap();
     assert!(fs01.finding);
     assert_eq!(fs01.hazards, vec![h.id.clone()]);
