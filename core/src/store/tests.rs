@@ -10,6 +10,26 @@ fn t(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
 }
 
+/// What starting an inspection needs, in one line.
+fn new_inspection(
+    template: &str,
+    version: Option<u32>,
+    enterprise: &str,
+    co: &[&str],
+    source: Source,
+    enforcement: bool,
+) -> NewInspection {
+    NewInspection {
+        template_id: template.into(),
+        template_version: version,
+        enterprise: enterprise.into(),
+        co_inspectors: co.iter().map(|c| c.to_string()).collect(),
+        source,
+        enforcement,
+        location: None,
+    }
+}
+
 struct Fixture {
     dir: tempfile::TempDir,
     store: Store,
@@ -192,15 +212,7 @@ fn inspection_items_answers_and_composite_criteria() {
         .store
         .start_inspection(
             "insp-wang",
-            NewInspection {
-                template_id: "fire-safety".into(),
-                template_version: None,
-                enterprise: e3.clone(),
-                co_inspectors: vec!["insp-li".into()],
-                source: Source::Routine,
-                enforcement: true,
-                location: None,
-            },
+            new_inspection("fire-safety", None, &e3, &["insp-li"], Source::Routine, true),
             t("2026-11-02T09:00+08:00"),
         )
         .unwrap();
@@ -269,15 +281,7 @@ fn direct_criterion_makes_a_reported_item_major() {
         .store
         .start_inspection(
             "insp-wang",
-            NewInspection {
-                template_id: "dust-explosion".into(),
-                template_version: Some(1),
-                enterprise: f.a.clone(),
-                co_inspectors: vec![],
-                source: Source::SpecialCampaign,
-                enforcement: false,
-                location: None,
-            },
+            new_inspection("dust-explosion", Some(1), &f.a, &[], Source::SpecialCampaign, false),
             t("2026-11-02T09:00+08:00"),
         )
         .unwrap();
@@ -308,15 +312,7 @@ fn on_site_fix_during_inspection() {
         .store
         .start_inspection(
             "insp-wang",
-            NewInspection {
-                template_id: "small-manufacturing".into(),
-                template_version: None,
-                enterprise: demo::credit_code(3),
-                co_inspectors: vec![],
-                source: Source::Routine,
-                enforcement: false,
-                location: None,
-            },
+            new_inspection("small-manufacturing", None, &demo::credit_code(3), &[], Source::Routine, false),
             t("2026-11-02T09:00+08:00"),
         )
         .unwrap();
@@ -361,15 +357,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         .store
         .start_inspection(
             "insp-wang",
-            NewInspection {
-                template_id: "fire-safety".into(),
-                template_version: Some(9),
-                enterprise: f.a.clone(),
-                co_inspectors: vec![],
-                source: Source::Routine,
-                enforcement: false,
-                location: None,
-            },
+            new_inspection("fire-safety", Some(9), &f.a, &[], Source::Routine, false),
             t("2026-11-03"),
         )
         .unwrap_err();
@@ -416,15 +404,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         .store
         .start_inspection(
             "insp-wang",
-            NewInspection {
-                template_id: "fire-safety".into(),
-                template_version: None,
-                enterprise: f.a.clone(),
-                co_inspectors: vec![],
-                source: Source::Routine,
-                enforcement: false,
-                location: None,
-            },
+            new_inspection("fire-safety", None, &f.a, &[], Source::Routine, false),
             t("2026-11-03"),
         )
         .unwrap();
@@ -454,15 +434,7 @@ fn enforcement_inspection_needs_two_certified_inspectors() {
         .store
         .start_inspection(
             "insp-wang",
-            NewInspection {
-                template_id: "fire-safety".into(),
-                template_version: None,
-                enterprise: f.a.clone(),
-                co_inspectors: vec![],
-                source: Source::Complaint,
-                enforcement: true,
-                location: None,
-            },
+            new_inspection("fire-safety", None, &f.a, &[], Source::Complaint, true),
             t("2026-11-03"),
         )
         .unwrap_err();
