@@ -169,32 +169,6 @@ const SCHEMA_V3: &str = r#"
 CREATE INDEX receipts_doc ON receipts(doc_id);
 "#;
 
-/// SQL condition on `documents d` for `person`'s scope (R2), with its parameters appended.
-fn scope_condition(person: &Person, p: &mut Vec<rusqlite::types::Value>) -> String {
-    match person.role {
-        Role::DistrictAdmin => "1".to_string(),
-        Role::Enterprise => {
-            p.push(person.enterprise.clone().unwrap_or_default().into());
-            format!("d.enterprise = ?{}", p.len())
-        }
-        Role::Inspector | Role::Supervisor => {
-            let marks: Vec<String> = person
-                .townships
-                .iter()
-                .map(|t| {
-                    p.push(t.clone().into());
-                    format!("?{}", p.len())
-                })
-                .collect();
-            if marks.is_empty() {
-                "0".to_string()
-            } else {
-                format!("d.township IN ({})", marks.join(", "))
-            }
-        }
-    }
-}
-
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE people (id TEXT PRIMARY KEY, role TEXT NOT NULL, json TEXT NOT NULL);
@@ -580,7 +554,7 @@ impl Storage for SqliteStorage {
             let end: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?;
             let mut p: Vec<rusqlite::types::Value> =
                 vec![(cursor as i64).into(), device_id.to_string().into(), i64::from(limit).into()];
-            let scope = scope_condition(person, &mut p);
+            let scope = paicha_core::store::scope_condition(person, "d.", &mut p);
             let sql = format!(
                 "SELECT c.seq, c.doc_id, d.kind, c.data, c.heads FROM change_log c JOIN documents d ON d.id = c.doc_id
                  WHERE c.seq > ?1 AND c.device_id != ?2 AND ({scope}) ORDER BY c.seq LIMIT ?3"
@@ -604,7 +578,7 @@ impl Storage for SqliteStorage {
     fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool> {
         self.with(|c| {
             let mut p: Vec<rusqlite::types::Value> = vec![sha256.to_string().into()];
-            let scope = scope_condition(person, &mut p);
+            let scope = paicha_core::store::scope_condition(person, "d.", &mut p);
             let sql = format!(
                 "SELECT EXISTS(SELECT 1 FROM photo_refs r JOIN documents d ON d.id = r.doc_id WHERE r.sha256 = ?1 AND ({scope}))"
             );

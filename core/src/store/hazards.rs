@@ -175,28 +175,6 @@ fn row_to_hazard_row(r: &Row, now: Timestamp, policy: &Policy) -> rusqlite::Resu
     })
 }
 
-/// SQL condition and parameters restricting rows to `viewer`'s scope (R2).
-fn scope_sql(viewer: &Person, params: &mut Vec<Value>) -> String {
-    match viewer.role {
-        Role::DistrictAdmin => "1".into(),
-        Role::Enterprise => {
-            params.push(Value::Text(viewer.enterprise.clone().unwrap_or_default()));
-            format!("enterprise = ?{}", params.len())
-        }
-        Role::Inspector | Role::Supervisor => {
-            if viewer.townships.is_empty() {
-                return "0".into();
-            }
-            let mut marks = vec![];
-            for t in &viewer.townships {
-                params.push(Value::Text(t.clone()));
-                marks.push(format!("?{}", params.len()));
-            }
-            format!("township IN ({})", marks.join(", "))
-        }
-    }
-}
-
 pub(super) fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
     let submitted_at = h.evidence.last().map(|e| e.at.0);
     let closure_kind = h
@@ -472,7 +450,7 @@ impl Store {
         self.read(|c| {
             let viewer = reference::person_in(c, viewer)?;
             let policy = reference::policy_in(c)?;
-            let scope = scope_sql(&viewer, &mut params);
+            let scope = super::scope_condition(&viewer, "", &mut params);
             let sql = format!("SELECT {ROW_COLUMNS} FROM hazards WHERE ({scope}) AND ({condition}) ORDER BY {order}");
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params_from_iter(params.iter()), |r| row_to_hazard_row(r, now, &policy))?;

@@ -218,6 +218,35 @@ fn move_aside(path: &Path, detail: &str) -> Error {
     }
 }
 
+/// R2 as SQL: the condition restricting rows with `township` and `enterprise`
+/// columns (prefixed by `table`, for example `d.`) to `viewer`'s scope, its
+/// parameters appended to `params`. The tablet's lists and the server's
+/// downloads both use it, so scope is decided in one place.
+pub fn scope_condition(viewer: &Person, table: &str, params: &mut Vec<rusqlite::types::Value>) -> String {
+    use crate::people::Role;
+    match viewer.role {
+        Role::DistrictAdmin => "1".into(),
+        Role::Enterprise => {
+            params.push(viewer.enterprise.clone().unwrap_or_default().into());
+            format!("{table}enterprise = ?{}", params.len())
+        }
+        Role::Inspector | Role::Supervisor => {
+            if viewer.townships.is_empty() {
+                return "0".into();
+            }
+            let marks: Vec<String> = viewer
+                .townships
+                .iter()
+                .map(|t| {
+                    params.push(t.clone().into());
+                    format!("?{}", params.len())
+                })
+                .collect();
+            format!("{table}township IN ({})", marks.join(", "))
+        }
+    }
+}
+
 /// Lower-case hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
