@@ -89,15 +89,18 @@ impl Tablet {
                 A,
                 "--description",
                 "除尘器未设泄爆装置",
-                "--level",
-                level,
                 "--with",
                 "insp-li",
                 "--photo",
                 before.to_str().unwrap(),
             ],
         );
-        h["id"].as_str().unwrap().to_string()
+        let id = h["id"].as_str().unwrap().to_string();
+        if level == "major" {
+            // Major only through a criterion or a supervisor's level change (R13).
+            self.ok("sup-chen", now, &["hazard", "level", &id, "--level", "major", "--reason", "涉爆粉尘重大隐患"]);
+        }
+        id
     }
 
     fn evidence(&self, id: &str, now: &str, who: &str) -> Value {

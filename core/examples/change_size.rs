@@ -41,6 +41,7 @@ fn main() -> Result<(), paicha_core::Error> {
         reference_version: 1,
         uploads: vec![DocUpload { doc_id: h.id.clone(), kind: "hazard".into(), changes: Bytes(change.clone()) }],
         page_size: 2000,
+        device_time: Some(paicha_core::time::Timestamp::now().0),
     };
     println!("initial_upload_bytes {} bytes", before.iter().map(|u| u.changes.0.len()).sum::<usize>());
     println!("event_json {} bytes", json.map(|j| j.len()).unwrap_or(0));

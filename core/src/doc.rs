@@ -25,26 +25,17 @@ use automerge::{transaction::Transactable, ActorId, AutoCommit, ReadDoc, Value, 
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
-const EVENT_PREFIX: &str = "ev/";
-const ANSWER_PREFIX: &str = "answer/";
+pub use crate::kinds::DocKind;
+use crate::kinds::{answer_key, parse_answer_key, EVENT_PREFIX};
 
-/// What kind of record a document holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocKind {
-    /// A hidden danger.
-    Hazard,
-    /// An inspection.
-    Inspection,
-}
-
-impl DocKind {
-    /// The name stored in the document and the `documents` table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocKind::Hazard => "hazard",
-            DocKind::Inspection => "inspection",
-        }
-    }
+/// One value under a root key, as stored: the JSON text of a string scalar,
+/// or the name of whatever else an upload put there (refused by validation).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RawValue {
+    /// A string scalar (every value paicha writes is one).
+    Str(String),
+    /// Anything else: `text object`, `map object`, `int scalar`...
+    Other(String),
 }
 
 /// One record's Automerge document.
@@ -57,6 +48,18 @@ pub struct RecordDoc {
 
 fn doc_err(id: &str, e: impl std::fmt::Display) -> Error {
     Error::Document { id: id.to_string(), detail: e.to_string() }
+}
+
+/// A short name of an Automerge value's type, for error messages.
+fn value_type(v: &Value) -> String {
+    match v {
+        Value::Object(t) => format!("{t} object").to_lowercase(),
+        Value::Scalar(s) => {
+            let debug = format!("{:?}", s.as_ref());
+            let name = debug.split(['(', ' ']).next().unwrap_or("scalar").to_lowercase();
+            format!("{name} scalar")
+        }
+    }
 }
 
 impl RecordDoc {
@@ -96,8 +99,18 @@ impl RecordDoc {
         }
     }
 
+    /// The string under `key`, `None` if absent; a value of another type is
+    /// an error naming the key (never read as absent).
+    fn get_str_strict(&self, key: &str) -> Result<Option<String>> {
+        match self.doc.get(ROOT, key).map_err(|e| doc_err(&self.id, format!("{key}: {e}")))? {
+            None => Ok(None),
+            Some((Value::Scalar(s), _)) if s.as_str().is_some() => Ok(s.as_str().map(str::to_string)),
+            Some((v, _)) => Err(doc_err(&self.id, format!("{key} holds {}, not a string", value_type(&v)))),
+        }
+    }
+
     fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        match self.get_str(key) {
+        match self.get_str_strict(key)? {
             None => Ok(None),
             Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| doc_err(&self.id, format!("{key}: {e}"))),
         }
@@ -138,7 +151,36 @@ impl RecordDoc {
 
     /// Records an answer (replacing this device's earlier answer to the item).
     pub fn set_answer(&mut self, answer: &Answer) -> Result<()> {
-        self.put_json(&format!("{ANSWER_PREFIX}{}", answer.item_code), answer)
+        let next = self.answer_revisions(&answer.item_code).last().map_or(0, |(r, _)| r + 1);
+        self.put_json(&answer_key(&answer.item_code, next), answer)
+    }
+
+    /// The revisions of an item's answer, oldest first: (revision, key).
+    fn answer_revisions(&self, code: &str) -> Vec<(u32, String)> {
+        let mut out: Vec<(u32, String)> = self
+            .doc
+            .keys(ROOT)
+            .filter_map(|k| match parse_answer_key(&k) {
+                Some((c, r)) if c == code => Some((r, k.clone())),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Each answered item's current key: its highest revision.
+    fn current_answer_keys(&self) -> BTreeMap<String, String> {
+        let mut best: BTreeMap<String, (u32, String)> = BTreeMap::new();
+        for k in self.doc.keys(ROOT) {
+            if let Some((code, rev)) = parse_answer_key(&k) {
+                let e = best.entry(code.to_string()).or_insert((rev, k.clone()));
+                if rev >= e.0 {
+                    *e = (rev, k.clone());
+                }
+            }
+        }
+        best.into_iter().map(|(c, (_, k))| (c, k)).collect()
     }
 
     /// Marks the inspection completed.
@@ -151,11 +193,9 @@ impl RecordDoc {
         let header: InspectionHeader =
             self.get_json("header")?.ok_or_else(|| doc_err(&self.id, "inspection document has no header"))?;
         let mut answers = BTreeMap::new();
-        for key in self.doc.keys(ROOT) {
-            if let Some(code) = key.strip_prefix(ANSWER_PREFIX) {
-                if let Some(a) = self.get_json::<Answer>(&key)? {
-                    answers.insert(code.to_string(), a);
-                }
+        for (code, key) in self.current_answer_keys() {
+            if let Some(a) = self.get_json::<Answer>(&key)? {
+                answers.insert(code, a);
             }
         }
         Ok(Inspection { header, answers, completion: self.get_json("completion")? })
@@ -165,19 +205,22 @@ impl RecordDoc {
     /// answer is kept; the one shown is Automerge's deterministic winner.
     pub fn answer_conflicts(&self) -> Result<BTreeMap<String, Vec<Answer>>> {
         let mut out = BTreeMap::new();
-        for key in self.doc.keys(ROOT) {
-            let Some(code) = key.strip_prefix(ANSWER_PREFIX) else { continue };
+        for (code, key) in self.current_answer_keys() {
             let all = self.doc.get_all(ROOT, key.as_str()).map_err(|e| doc_err(&self.id, e))?;
             if all.len() > 1 {
                 let mut answers = vec![];
                 for (v, _) in all {
-                    if let Value::Scalar(s) = v {
-                        if let Some(text) = s.as_str() {
+                    match v {
+                        Value::Scalar(s) if s.as_str().is_some() => {
+                            let text = s.as_str().unwrap_or_default();
                             answers.push(serde_json::from_str(text).map_err(|e| doc_err(&self.id, e))?);
+                        }
+                        other => {
+                            return Err(doc_err(&self.id, format!("{key} holds {}, not a string", value_type(&other))))
                         }
                     }
                 }
-                out.insert(code.to_string(), answers);
+                out.insert(code, answers);
             }
         }
         Ok(out)
@@ -256,20 +299,20 @@ impl RecordDoc {
         self.doc.keys(ROOT).collect()
     }
 
-    /// The raw string under `key`, with every concurrent value when there are several.
-    pub fn raw_values(&self, key: &str) -> Vec<String> {
-        match self.doc.get_all(ROOT, key) {
-            Ok(all) => all
-                .into_iter()
-                .filter_map(|(v, _)| match v {
-                    Value::Scalar(s) => s.as_str().map(str::to_string),
-                    _ => Some(String::from("<object>")),
-                })
-                .collect(),
-            Err(_) => vec![],
-        }
+    /// Every concurrent value under `key`, typed, sorted: what validation
+    /// compares between the server's copy and an upload (R1).
+    pub fn values(&self, key: &str) -> Result<Vec<RawValue>> {
+        let all = self.doc.get_all(ROOT, key).map_err(|e| doc_err(&self.id, format!("{key}: {e}")))?;
+        let mut out: Vec<RawValue> = all
+            .into_iter()
+            .map(|(v, _)| match &v {
+                Value::Scalar(s) if s.as_str().is_some() => RawValue::Str(s.as_str().unwrap_or_default().to_string()),
+                other => RawValue::Other(value_type(other)),
+            })
+            .collect();
+        out.sort();
+        Ok(out)
     }
-
     /// A copy to try changes on (the server validates uploads on a fork).
     pub fn fork(&mut self) -> RecordDoc {
         RecordDoc { id: self.id.clone(), doc: self.doc.fork(), saved: vec![] }

@@ -251,6 +251,78 @@ pub fn is_finding(item: &Item, value: &AnswerValue) -> bool {
     }
 }
 
+/// R2: whether `person` is one of the inspection's team (the people of its header).
+pub fn check_in_team(insp: &Inspection, person: &Person) -> Result<(), RuleError> {
+    if insp.header.inspectors.iter().any(|p| p.id == person.id) {
+        Ok(())
+    } else {
+        Err(RuleError::new(
+            "R2",
+            format!("{} is not one of the inspectors of inspection {}", person.id, insp.header.id),
+        ))
+    }
+}
+
+/// The checks of recording `answer` on `insp` by `person` against the pinned
+/// `template`: one of the team (R2), signed by them (R1), before completion,
+/// an item of the pinned version with an answer of its kind (R3). The tablet
+/// runs it before writing an answer, the server on every uploaded one.
+pub fn check_answer_by(
+    insp: &Inspection,
+    person: &Person,
+    template: &Template,
+    answer: &Answer,
+) -> Result<(), RuleError> {
+    check_in_team(insp, person)?;
+    if answer.by != person.id {
+        return Err(RuleError::new(
+            "R1",
+            format!("answer {} is signed by {}, not by {}", answer.item_code, answer.by, person.id),
+        ));
+    }
+    if let Some(c) = &insp.completion {
+        return Err(RuleError::new(
+            "R3",
+            format!(
+                "inspection {} was completed at {}; its answers are part of the record now",
+                insp.header.id, c.ended_at
+            ),
+        ));
+    }
+    if template.id != insp.header.template_id || template.version != insp.header.template_version {
+        return Err(RuleError::new(
+            "R3",
+            format!(
+                "inspection {} pinned template {} v{}",
+                insp.header.id, insp.header.template_id, insp.header.template_version
+            ),
+        ));
+    }
+    let item = template.item(&answer.item_code).ok_or_else(|| {
+        RuleError::new(
+            "R3",
+            format!("item {} does not exist in template {} v{}", answer.item_code, template.id, template.version),
+        )
+    })?;
+    check_answer(item, &answer.value, answer.photos.len()).map_err(|e| RuleError::new("R3", e))
+}
+
+/// The checks of completing `insp` by `person`: one of the team (R2), signed
+/// by them (R1), and only once (R3).
+pub fn check_completion(insp: &Inspection, person: &Person, completion: &Completion) -> Result<(), RuleError> {
+    check_in_team(insp, person)?;
+    if completion.by != person.id {
+        return Err(RuleError::new(
+            "R1",
+            format!("the completion is signed by {}, not by {}", completion.by, person.id),
+        ));
+    }
+    if insp.completion.is_some() {
+        return Err(RuleError::new("R3", format!("inspection {} is already completed", insp.header.id)));
+    }
+    Ok(())
+}
+
 impl Inspection {
     /// R4: the findings of this inspection, with `direct` criteria and
     /// `composite` groups (counted over the whole inspection) deciding which are major.

@@ -187,6 +187,9 @@ pub fn check(hazard: Option<&Hazard>, actor: &Actor, action: &Action, at: Timest
             require(h.level == Level::General, "R6", || {
                 "an on-the-spot fix is not allowed for a major hidden danger".into()
             })?;
+            require(h.handling == Handling::OnSite, "R8", || {
+                "this hidden danger was ordered with a deadline: it is closed by review, not on the spot".into()
+            })?;
             status_in(h, &[Status::Rectifying], "R6", "an on-the-spot fix")?;
             require(h.evidence.is_empty() && h.reviews.is_empty(), "R6", || {
                 "evidence was already submitted: this hidden danger goes through review".into()

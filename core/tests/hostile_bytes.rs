@@ -8,7 +8,7 @@ use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::hazard::{next_event, Action, EnterpriseRef, Handling, HazardKind, Level, ReportData};
 use paicha_core::people::Actor;
 use paicha_core::policy::Policy;
-use paicha_core::sync::validate::{validate_upload, Uploader};
+use paicha_core::sync::validate::{validate_upload, Clocks, MemoryView, Uploader};
 use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest, SyncResponse};
 use paicha_core::time::Timestamp;
 use proptest::prelude::*;
@@ -68,7 +68,15 @@ fn check_upload(bytes: &[u8]) {
     let person = demo::person_by_id("insp-wang").expect("demo");
     let who = Uploader { device_id: "t", actor_hex: "07070707070707070707070707070707", person: &person };
     let up = DocUpload { doc_id: "h".into(), kind: "hazard".into(), changes: Bytes(bytes.to_vec()) };
-    let _ = validate_upload(None, &up, &who, &Policy::default(), &|_| None, Timestamp(1_790_000_000_000), 1 << 20);
+    let _ = validate_upload(
+        None,
+        &up,
+        &who,
+        &Policy::default(),
+        &MemoryView::demo(),
+        Clocks { server_now: Timestamp(1_790_000_000_000), device_offset_ms: None },
+        1 << 20,
+    );
 }
 
 proptest! {
@@ -93,6 +101,7 @@ proptest! {
             reference_version: 1,
             uploads: vec![DocUpload { doc_id: "h".into(), kind: "hazard".into(), changes: Bytes(change.clone()) }],
             page_size: 10,
+            device_time: None,
         };
         let _ = wire::decode::<SyncRequest>(&mutate(wire::encode(&req), &flips));
         let bad = mutate(change, &flips);
@@ -107,6 +116,14 @@ fn the_unmutated_change_is_accepted() {
     let person = demo::person_by_id("insp-wang").expect("demo");
     let who = Uploader { device_id: "t", actor_hex: "07070707070707070707070707070707", person: &person };
     let up = DocUpload { doc_id: "h".into(), kind: "hazard".into(), changes: Bytes(valid_change()) };
-    let ok = validate_upload(None, &up, &who, &Policy::default(), &|_| None, Timestamp(1_790_000_000_000), 1 << 20);
+    let ok = validate_upload(
+        None,
+        &up,
+        &who,
+        &Policy::default(),
+        &MemoryView::demo(),
+        Clocks { server_now: Timestamp(1_790_000_000_000), device_offset_ms: None },
+        1 << 20,
+    );
     assert!(ok.is_ok(), "{:?}", ok.err());
 }

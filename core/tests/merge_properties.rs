@@ -36,7 +36,7 @@ fn action(kind: u8, n: u64) -> Action {
         1 => Action::Review { approve: true, opinion: "通过".into() },
         2 => Action::Review { approve: false, opinion: format!("不通过{n}") },
         3 => Action::RequestExtension { reason: "采购".into(), proposed_deadline: d(10 + (n % 20) as i64) },
-        4 => Action::DecideExtension { grant: n % 2 == 0, new_deadline: None, reason: "决定".into() },
+        4 => Action::DecideExtension { grant: n.is_multiple_of(2), new_deadline: None, reason: "决定".into() },
         5 => Action::ChangeLevel { level: Level::Major, reason: "升级".into() },
         6 => Action::ChangeLevel { level: Level::General, reason: "降级".into() },
         7 => Action::SubmitPlan {
@@ -50,7 +50,7 @@ fn action(kind: u8, n: u64) -> Action {
                 ..GovernancePlan::default()
             },
         },
-        8 => Action::Verify { approve: n % 3 != 0, opinion: "核销意见".into() },
+        8 => Action::Verify { approve: !n.is_multiple_of(3), opinion: "核销意见".into() },
         9 => Action::Void { reason: "录入错误".into() },
         10 => Action::Edit(Edit { description: Some(format!("描述{n}")), ..Edit::default() }),
         _ => Action::Escalate { note: "督办".into() },

@@ -46,7 +46,29 @@ pub struct AppState {
     pub blobs: Arc<dyn Blobs>,
     /// Serialises writes of uploads.
     pub write_lock: Arc<Mutex<()>>,
+    /// Sync requests read, decoded and served at once: bounds the memory
+    /// that bodies can take, whatever they decompress to.
+    pub sync_slots: Arc<tokio::sync::Semaphore>,
 }
+
+impl AppState {
+    /// The state for `storage` and `blobs`, with the default limits.
+    pub fn new(storage: Arc<dyn Storage>, blobs: Arc<dyn Blobs>) -> AppState {
+        AppState {
+            storage,
+            blobs,
+            write_lock: Arc::new(Mutex::new(())),
+            sync_slots: Arc::new(tokio::sync::Semaphore::new(SYNC_SLOTS)),
+        }
+    }
+}
+
+/// Sync requests held in memory at once (see [`AppState::sync_slots`]).
+pub const SYNC_SLOTS: usize = 4;
+/// Largest compressed sync request body.
+pub const MAX_SYNC_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// How long a client may take to send its body once its turn came.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// SHA-256 hex of a secret: tokens and codes are stored hashed.
 pub fn hash_secret(secret: &str) -> String {
@@ -273,17 +295,48 @@ async fn quarantine(State(st): State<AppState>, headers: HeaderMap) -> Result<Js
     .await
 }
 
-async fn sync(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ServerError> {
+/// One sync exchange. The token is checked before a byte of the body is
+/// read; the body is then read and decoded within [`AppState::sync_slots`],
+/// bounded in size and in what it may decompress to.
+async fn sync(State(st): State<AppState>, headers: HeaderMap, body: axum::body::Body) -> Result<Response, ServerError> {
     let token = bearer(&headers)?;
-    let req: SyncRequest = wire::decode(&body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
+    let storage = st.storage.clone();
+    let (device, person) = blocking(move || {
+        let device = storage
+            .device_by_token(&hash_secret(&token))?
+            .ok_or_else(|| ServerError::Unauthorized("unknown device token".into()))?;
+        let person =
+            storage.person(&device.user_id)?.ok_or_else(|| ServerError::Internal("device user missing".into()))?;
+        Ok((device, person))
+    })
+    .await?;
+    if let Some(len) =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > MAX_SYNC_BODY_BYTES {
+            return Err(ServerError::TooLarge(format!("a sync body is at most {MAX_SYNC_BODY_BYTES} bytes")));
+        }
+    }
+    let _slot = st.sync_slots.clone().acquire_owned().await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_SYNC_BODY_BYTES)).await {
+        Err(_) => return Err(ServerError::BadRequest("the body did not arrive in time".into())),
+        Ok(Err(e)) => {
+            // axum reports the limit as "length limit exceeded".
+            let too_large = e.to_string().contains("length limit");
+            return Err(if too_large {
+                ServerError::TooLarge(format!("a sync body is at most {MAX_SYNC_BODY_BYTES} bytes"))
+            } else {
+                ServerError::BadRequest(format!("reading the body: {e}"))
+            });
+        }
+        Ok(Ok(b)) => b,
+    };
     let bytes_in = body.len();
     let out = blocking(move || {
         let now = Timestamp::now();
-        let device = st
-            .storage
-            .device_by_token(&hash_secret(&token))?
-            .ok_or_else(|| ServerError::Unauthorized("unknown device token".into()))?;
-        let person = st.storage.person(&device.user_id)?.ok_or_else(|| ServerError::Internal("device user missing".into()))?;
+        let req: SyncRequest = wire::decode_bounded(&body, wire::server_decode_limit(body.len()))
+            .map_err(|e| ServerError::BadRequest(e.to_string()))?;
+        drop(body);
         if device.revoked_at.is_some() {
             for up in &req.uploads {
                 st.storage.quarantine(&device.device_id, &person.id, &up.doc_id, &up.kind, "revoked", "upload from a revoked device", &up.changes.0, now)?;

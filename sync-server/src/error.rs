@@ -18,6 +18,9 @@ pub enum ServerError {
     /// Not here, or not in the caller's scope.
     #[error("{0}")]
     NotFound(String),
+    /// The body is larger than the server takes.
+    #[error("{0}")]
+    TooLarge(String),
     /// The request conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
@@ -37,6 +40,7 @@ impl ServerError {
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

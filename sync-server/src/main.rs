@@ -6,18 +6,13 @@
 //! (`{"data": "...", "listen": "..."}`); flags win over the environment,
 //! which wins over the file.
 
-mod app;
-mod blobs;
-mod error;
-mod storage;
-mod sync;
-
 use clap::{Parser, Subcommand};
 use paicha_core::people::{Person, Role};
 use paicha_core::time::Timestamp;
+use paicha_server::storage::{SqliteStorage, Storage};
+use paicha_server::{app, blobs, error};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use storage::{SqliteStorage, Storage};
+use std::sync::Arc;
 
 /// The paicha sync server.
 #[derive(Parser, Debug)]
@@ -64,6 +59,12 @@ enum Cmd {
     },
     /// Replace the district's policy from a JSON file (versions with effective dates).
     PolicySet {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Publish a checklist template version from a JSON file; a published
+    /// version never changes (R3). Uploaded inspections must pin one.
+    TemplateImport {
         /// The JSON file.
         file: PathBuf,
     },
@@ -219,6 +220,15 @@ fn main() {
             policy.validate().unwrap_or_else(|e| fail(e));
             storage.set_policy(&policy).map(|_| print(cli.json, serde_json::json!({ "versions": policy.versions.len() }), "policy saved".into()))
         }
+        Cmd::TemplateImport { file } => {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            let t: paicha_core::template::Template =
+                serde_json::from_str(&text).unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            storage.put_template(&t).map(|new| {
+                let what = if new { "published" } else { "already published, unchanged" };
+                print(cli.json, serde_json::json!({ "template": t.id, "version": t.version, "new": new }), format!("template {} v{} {what}", t.id, t.version))
+            })
+        }
         Cmd::Device(DeviceCmd::Add { device, user }) => {
             if storage.person(&user).unwrap_or_else(|e| fail(e)).is_none() {
                 fail(format!("user '{user}' not found; add it first (paicha-server user add)"));
@@ -267,7 +277,7 @@ fn main() {
         }),
         Cmd::Overdue => folded_hazards(&storage).map(|list| {
             let now = Timestamp::now();
-            let policy = storage.policy().unwrap_or_default();
+            let policy = storage.policy().unwrap_or_else(|e| fail(e));
             let rows: Vec<_> = list
                 .iter()
                 .filter(|h| h.overdue_days(now) > 0)
@@ -334,11 +344,7 @@ fn serve(storage: SqliteStorage, listen: &str, data: &std::path::Path) {
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| fail(e));
     runtime.block_on(async {
-        let state = app::AppState {
-            storage: Arc::new(storage),
-            blobs: Arc::new(blobs::FsBlobs::new(&data.join("blobs"))),
-            write_lock: Arc::new(Mutex::new(())),
-        };
+        let state = app::AppState::new(Arc::new(storage), Arc::new(blobs::FsBlobs::new(&data.join("blobs"))));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));

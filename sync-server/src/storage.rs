@@ -123,7 +123,7 @@ pub trait Storage: Send + Sync + 'static {
     /// A stored document.
     fn document(&self, id: &str) -> Result<Option<StoredDoc>>;
     /// When an inspection ended (None: not known here; Some(None): still going on).
-    fn inspection_ended(&self, id: &str) -> Result<Option<Option<Timestamp>>>;
+    fn inspection(&self, id: &str) -> Result<Option<paicha_core::inspection::Inspection>>;
     /// Stores the accepted uploads of one request durably, in one transaction.
     fn store_accepted(&self, writes: &[AcceptedWrite<'_>], device_id: &str, now: Timestamp) -> Result<()>;
     /// Keeps a refused upload.
@@ -154,6 +154,12 @@ pub trait Storage: Send + Sync + 'static {
     fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>>;
     /// Every stored document of a kind: (id, bytes).
     fn documents_of_kind(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>>;
+    /// The township an enterprise of the registry is in.
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>>;
+    /// A published template version (R3).
+    fn template(&self, id: &str, version: u32) -> Result<Option<paicha_core::template::Template>>;
+    /// Publishes a template version; the same version with other content is refused (R3).
+    fn put_template(&self, t: &paicha_core::template::Template) -> Result<bool>;
 }
 
 const SCHEMA_V2: &str = r#"
@@ -168,6 +174,20 @@ CREATE INDEX photo_refs_doc ON photo_refs(doc_id);
 const SCHEMA_V3: &str = r#"
 CREATE INDEX receipts_doc ON receipts(doc_id);
 "#;
+
+/// Step 4: published checklist template versions, against which uploaded
+/// inspections are checked (R3); seeded with the bundled library.
+const SCHEMA_V4: &str = r#"
+CREATE TABLE templates (
+    id      TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    json    TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+"#;
+
+/// Newest schema version this server writes.
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -243,9 +263,9 @@ impl SqliteStorage {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > 3 {
+        if version > SCHEMA_VERSION {
             return Err(ServerError::Internal(format!(
-                "server.db has schema version {version}, newer than this server (3)"
+                "server.db has schema version {version}, newer than this server ({SCHEMA_VERSION})"
             )));
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -263,9 +283,31 @@ impl SqliteStorage {
         if version < 3 {
             tx.execute_batch(SCHEMA_V3)?;
         }
-        tx.pragma_update(None, "user_version", 3)?;
+        if version < 4 {
+            tx.execute_batch(SCHEMA_V4)?;
+            for (file, text) in paicha_core::template::bundled() {
+                let t: paicha_core::template::Template = serde_json::from_str(text)
+                    .map_err(|e| ServerError::Internal(format!("bundled template {file}: {e}")))?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO templates(id, version, json) VALUES (?1, ?2, ?3)",
+                    params![t.id, t.version, text],
+                )?;
+            }
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(SqliteStorage { conn: Mutex::new(conn) })
+    }
+
+    fn template_in(&self, c: &Connection, id: &str, version: u32) -> Result<Option<paicha_core::template::Template>> {
+        let j: Option<String> = c
+            .query_row("SELECT json FROM templates WHERE id = ?1 AND version = ?2", params![id, version], |r| r.get(0))
+            .optional()?;
+        j.map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|e| ServerError::Internal(format!("stored template {id} v{version} is unreadable: {e}")))
+        })
+        .transpose()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
@@ -337,7 +379,7 @@ impl Storage for SqliteStorage {
     fn reference_version(&self) -> Result<u64> {
         self.with(|c| {
             let v: String = c.query_row("SELECT value FROM meta WHERE key = 'reference_version'", [], |r| r.get(0))?;
-            Ok(v.parse().unwrap_or(0))
+            v.parse().map_err(|_| ServerError::Internal(format!("meta.reference_version holds '{v}', not a number")))
         })
     }
 
@@ -459,15 +501,15 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn inspection_ended(&self, id: &str) -> Result<Option<Option<Timestamp>>> {
+    fn inspection(&self, id: &str) -> Result<Option<paicha_core::inspection::Inspection>> {
         let Some(d) = self.document(id)? else { return Ok(None) };
         if d.kind != "inspection" {
             return Ok(None);
         }
         let mut doc = paicha_core::doc::RecordDoc::empty(id, &[0; 16]);
-        doc.apply(&d.snapshot).map_err(|e| ServerError::Internal(e.to_string()))?;
-        let insp = doc.inspection().map_err(|e| ServerError::Internal(e.to_string()))?;
-        Ok(Some(insp.completion.map(|c| c.ended_at)))
+        doc.apply(&d.snapshot).map_err(|e| ServerError::Internal(format!("stored inspection {id}: {e}")))?;
+        let insp = doc.inspection().map_err(|e| ServerError::Internal(format!("stored inspection {id}: {e}")))?;
+        Ok(Some(insp))
     }
 
     fn store_accepted(&self, writes: &[AcceptedWrite<'_>], device_id: &str, now: Timestamp) -> Result<()> {
@@ -567,7 +609,9 @@ impl Storage for SqliteStorage {
                     doc_id: r.get(1)?,
                     kind: r.get(2)?,
                     data: r.get(3)?,
-                    heads: serde_json::from_str(&heads).unwrap_or_default(),
+                    heads: serde_json::from_str(&heads).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+                    })?,
                 })
             })?;
             let entries: Vec<LogEntry> = rows.collect::<rusqlite::Result<_>>()?;
@@ -616,6 +660,47 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare("SELECT event_id, device_id, device_time, received_at FROM receipts WHERE skewed = 1 ORDER BY received_at")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT township FROM enterprises WHERE credit_code = ?1", [credit_code], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn template(&self, id: &str, version: u32) -> Result<Option<paicha_core::template::Template>> {
+        self.with(|c| {
+            let j: Option<String> = c
+                .query_row("SELECT json FROM templates WHERE id = ?1 AND version = ?2", params![id, version], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            j.map(|j| {
+                serde_json::from_str(&j)
+                    .map_err(|e| ServerError::Internal(format!("stored template {id} v{version} is unreadable: {e}")))
+            })
+            .transpose()
+        })
+    }
+
+    fn put_template(&self, t: &paicha_core::template::Template) -> Result<bool> {
+        t.validate().map_err(ServerError::BadRequest)?;
+        let json = serde_json::to_string(t).map_err(json_err)?;
+        self.with(|c| {
+            if let Some(old) = self.template_in(c, &t.id, t.version)? {
+                if &old != t {
+                    return Err(ServerError::Conflict(format!(
+                        "template {} v{} is published with other content; publish a new version (R3)",
+                        t.id, t.version
+                    )));
+                }
+                return Ok(false);
+            }
+            c.execute("INSERT INTO templates(id, version, json) VALUES (?1, ?2, ?3)", params![t.id, t.version, json])?;
+            bump_reference(c)?;
+            Ok(true)
         })
     }
 }

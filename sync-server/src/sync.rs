@@ -5,10 +5,14 @@
 use crate::error::ServerError;
 use crate::storage::{AcceptedWrite, Device, Storage};
 use paicha_core::doc::RecordDoc;
+use paicha_core::inspection::Inspection;
 use paicha_core::people::Person;
-use paicha_core::sync::validate::{validate_upload, Uploader};
+use paicha_core::people::Person as RegistryPerson;
+use paicha_core::sync::validate::{validate_upload, Clocks, LookupError, ServerView, UploadError, Uploader};
 use paicha_core::sync::wire::{Bytes, DocAck, DocChanges, DocRefusal, Receipt, SyncRequest, SyncResponse};
+use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Largest accepted changes of one document in one upload.
@@ -32,6 +36,38 @@ struct Pending {
     uploaded: Vec<u8>,
 }
 
+/// What validation may ask the server: its storage, and the inspections
+/// accepted earlier in the same request (not committed yet).
+struct View<'a> {
+    storage: &'a dyn Storage,
+    pending: &'a HashMap<String, Inspection>,
+}
+
+fn lookup(e: ServerError) -> LookupError {
+    LookupError(e.to_string())
+}
+
+impl ServerView for View<'_> {
+    fn person(&self, id: &str) -> Result<Option<RegistryPerson>, LookupError> {
+        self.storage.person(id).map_err(lookup)
+    }
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>, LookupError> {
+        self.storage.enterprise_township(credit_code).map_err(lookup)
+    }
+    fn inspection(&self, id: &str) -> Result<Option<Inspection>, LookupError> {
+        match self.pending.get(id) {
+            Some(i) => Ok(Some(i.clone())),
+            None => self.storage.inspection(id).map_err(lookup),
+        }
+    }
+    fn template(&self, id: &str, version: u32) -> Result<Option<Template>, LookupError> {
+        self.storage.template(id, version).map_err(lookup)
+    }
+    fn receipts(&self, doc_id: &str) -> Result<HashMap<String, Timestamp>, LookupError> {
+        Ok(self.storage.receipts_for(doc_id).map_err(lookup)?.into_iter().map(|(id, t)| (id, Timestamp(t))).collect())
+    }
+}
+
 /// Runs one exchange for an authenticated device. `write_lock` serialises
 /// validation and storage so two uploads of one document cannot race.
 pub fn exchange(
@@ -44,6 +80,11 @@ pub fn exchange(
 ) -> Result<SyncResponse, ServerError> {
     let actor = device.actor.clone().ok_or_else(|| ServerError::Unauthorized("device is not enrolled".into()))?;
     let policy = storage.policy()?;
+    let clocks = Clocks { server_now: now, device_offset_ms: req.device_time.map(|d| d.saturating_sub(now.0)) };
+    let mut pending_inspections: HashMap<String, Inspection> = HashMap::new();
+    // Inspections first: a report raised in an inspection is checked against it.
+    let mut uploads: Vec<&paicha_core::sync::wire::DocUpload> = req.uploads.iter().collect();
+    uploads.sort_by_key(|u| u.kind != "inspection");
     let mut accepted = vec![];
     let mut refused = vec![];
     {
@@ -51,7 +92,7 @@ pub fn exchange(
         // Validated documents are written together: one durable commit per request.
         let mut docs: Vec<Pending> = vec![];
         let mut seen = std::collections::HashSet::new();
-        for up in &req.uploads {
+        for up in uploads {
             if !seen.insert(up.doc_id.as_str()) {
                 let message = "the same record appears twice in one request".to_string();
                 storage.quarantine(
@@ -82,16 +123,19 @@ pub fn exchange(
                 None => None,
             };
             let who = Uploader { device_id: &device.device_id, actor_hex: &actor, person };
-            let ended = |id: &str| storage.inspection_ended(id).ok().flatten();
             let heads_before = server_doc.as_mut().map(|d| d.heads()).unwrap_or_default();
-            match validate_upload(server_doc.as_mut(), up, &who, &policy, &ended, now, MAX_DOC_BYTES) {
+            let view = View { storage, pending: &pending_inspections };
+            match validate_upload(server_doc.as_mut(), up, &who, &policy, &view, clocks, MAX_DOC_BYTES) {
                 Ok(mut ok) => {
+                    if let Some(i) = ok.inspection.take() {
+                        pending_inspections.insert(up.doc_id.clone(), i);
+                    }
                     let heads = ok.doc.heads();
                     let acked: Vec<Receipt> =
                         ok.new_events.iter().map(|e| Receipt { event_id: e.id.clone(), received_at: now.0 }).collect();
                     if ok.changed {
                         if !ok.skewed.is_empty() {
-                            tracing::warn!(device = %device.device_id, events = ?ok.skewed, "device clock ahead of the server (R10)");
+                            tracing::warn!(device = %device.device_id, events = ?ok.skewed, "device clock off from the server's (R10)");
                         }
                         let receipts =
                             ok.new_events.iter().map(|e| (e.id.clone(), e.at.0, ok.skewed.contains(&e.id))).collect();
@@ -106,7 +150,9 @@ pub fn exchange(
                     }
                     accepted.push(DocAck { doc_id: up.doc_id.clone(), heads, receipts: acked });
                 }
-                Err(r) => {
+                // Not the tablet's fault: nothing of this request is stored, it retries.
+                Err(UploadError::Lookup(e)) => return Err(ServerError::Internal(e.to_string())),
+                Err(UploadError::Refused(r)) => {
                     tracing::info!(device = %device.device_id, doc = %up.doc_id, rule = %r.rule, "upload refused: {}", r.message);
                     storage.quarantine(
                         &device.device_id,

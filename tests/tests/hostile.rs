@@ -72,6 +72,7 @@ fn upload_crafted(
             changes: Bytes(doc.changes_after(&before)),
         }],
         page_size: 10,
+        device_time: None,
     };
     let (status, body) = post(server, Some(&token(tab)), wire::encode(&req));
     assert_eq!(status, 200);
@@ -200,7 +201,7 @@ fn a_replayed_upload_is_stored_once() {
     let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
     let id = report(&wang, &demo::credit_code(1), "insp-li");
     let uploads = wang.store.pending_uploads(1 << 20).unwrap();
-    let req = SyncRequest { cursor: 0, reference_version: 0, uploads, page_size: 10 };
+    let req = SyncRequest { cursor: 0, reference_version: 0, uploads, page_size: 10, device_time: None };
     let first: SyncResponse = wire::decode(&post(&server, Some(&token(&wang)), wire::encode(&req)).1).unwrap();
     let second: SyncResponse = wire::decode(&post(&server, Some(&token(&wang)), wire::encode(&req)).1).unwrap();
     // Same record, same heads; the replay added no event, so it has no new receipt.
@@ -223,14 +224,26 @@ fn malformed_oversized_unauthenticated_and_other_version_requests_are_refused() 
     let (status, body) = post(&server, Some(&tok), b"hello".to_vec());
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&body).contains("not a paicha sync message"));
-    let mut v9 = wire::encode(&SyncRequest { cursor: 0, reference_version: 0, uploads: vec![], page_size: 1 });
+    let mut v9 = wire::encode(&SyncRequest {
+        cursor: 0,
+        reference_version: 0,
+        uploads: vec![],
+        page_size: 1,
+        device_time: None,
+    });
     v9[3] = 9;
     let (status, body) = post(&server, Some(&tok), v9);
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&body).contains("version 9"), "{}", String::from_utf8_lossy(&body));
     let (status, _) = post(&server, Some(&tok), vec![0u8; 65 * 1024 * 1024]);
     assert_eq!(status, 413);
-    let ok = wire::encode(&SyncRequest { cursor: 0, reference_version: 0, uploads: vec![], page_size: 1 });
+    let ok = wire::encode(&SyncRequest {
+        cursor: 0,
+        reference_version: 0,
+        uploads: vec![],
+        page_size: 1,
+        device_time: None,
+    });
     assert_eq!(post(&server, None, ok.clone()).0, 401);
     assert_eq!(post(&server, Some("forged"), ok).0, 401);
     // Garbage claiming to be Automerge changes.
@@ -243,6 +256,7 @@ fn malformed_oversized_unauthenticated_and_other_version_requests_are_refused() 
             changes: Bytes(b"\x85\x6f\x4a\x83garbage".to_vec()),
         }],
         page_size: 1,
+        device_time: None,
     };
     let resp: SyncResponse = wire::decode(&post(&server, Some(&tok), wire::encode(&bad)).1).unwrap();
     assert_eq!(resp.refused[0].rule, "format");

@@ -302,6 +302,7 @@ impl Store {
             if new.item_code.is_some() && new.inspection_id.is_none() {
                 return Err(Error::invalid("item", "an item code needs the inspection it belongs to"));
             }
+            let mut source: Option<(crate::inspection::Inspection, crate::template::Template)> = None;
             if let Some(insp_id) = &new.inspection_id {
                 let doc =
                     docs::load(tx, insp_id, &self.actor)?.ok_or_else(|| Error::not_found("inspection", insp_id))?;
@@ -316,8 +317,8 @@ impl Store {
                     ));
                 }
                 sector = sector.or(Some(insp.header.sector.clone()));
+                let t = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
                 if let Some(code) = &new.item_code {
-                    let t = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
                     let item = t.item(code).ok_or_else(|| {
                         Error::invalid(
                             "item",
@@ -337,25 +338,17 @@ impl Store {
                     description = description.or(Some(item.question.clone()));
                     legal_basis = item.legal_basis.clone();
                     // R4: direct criteria always; composite ones once the inspection is complete.
-                    let mut probe = insp.clone();
-                    probe.answers.entry(code.clone()).or_insert_with(|| crate::inspection::Answer {
-                        item_code: code.clone(),
-                        value: crate::inspection::AnswerValue::DoesNotConform,
-                        note: String::new(),
-                        photos: vec![],
-                        by: by.to_string(),
-                        at: now,
-                    });
-                    let completed = insp.completion.is_some();
-                    if let Some(f) = probe.evaluate(&t).into_iter().find(|f| &f.item_code == code) {
-                        let reasons: Vec<String> =
-                            f.reasons.into_iter().filter(|r| completed || r.starts_with("direct")).collect();
-                        if !reasons.is_empty() {
-                            level = Level::Major;
-                            criteria = reasons;
-                        }
+                    let met = crate::reporting::criteria_for(
+                        crate::reporting::Source { inspection: &insp, template: &t },
+                        code,
+                    );
+                    let reasons: Vec<String> = met.direct.into_iter().chain(met.composite).collect();
+                    if !reasons.is_empty() {
+                        level = Level::Major;
+                        criteria = reasons;
                     }
                 }
+                source = Some((insp, t));
             }
             let mut co = vec![];
             for id in &new.co_inspectors {
@@ -383,10 +376,14 @@ impl Store {
                 funds: new.funds,
                 legal_basis,
                 criteria,
-                co_inspectors: co,
+                co_inspectors: co.clone(),
                 deadline: new.deadline,
                 order_date: None,
             };
+            // The same checks the server makes on the upload (R2, R4, R13, §1).
+            let reporter = reference::person_in(tx, by)?;
+            let source = source.as_ref().map(|(i, t)| crate::reporting::Source { inspection: i, template: t });
+            crate::reporting::check_report(&report, &reporter, &co, &enterprise.township, source)?;
             let policy = reference::policy_in(tx)?;
             let ctx = Context { now, policy: &policy, inspection_open: None };
             let action = decide(None, &actor, Action::Report(Box::new(report)), &ctx)?;

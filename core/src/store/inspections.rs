@@ -6,10 +6,10 @@ use crate::doc::{DocKind, RecordDoc};
 use crate::error::{Error, Result, RuleError};
 use crate::hazard::{Action, Level};
 use crate::inspection::{
-    check_answer, check_start, is_finding, Answer, AnswerValue, Completion, Finding, Inspection, InspectionHeader,
-    Signature, Source,
+    check_answer, check_answer_by, check_completion, check_in_team, check_start, is_finding, Answer, AnswerValue,
+    Completion, Finding, Inspection, InspectionHeader, Signature, Source,
 };
-use crate::people::{Actor, Person};
+use crate::people::Person;
 use crate::photo::{Gps, PhotoRef};
 use crate::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -113,18 +113,6 @@ pub struct ItemRow {
     pub hazards: Vec<String>,
 }
 
-fn in_team(actor: &Actor, header: &InspectionHeader) -> Result<()> {
-    if header.inspectors.iter().any(|p| p.id == actor.person.id) {
-        Ok(())
-    } else {
-        Err(RuleError::new(
-            "R2",
-            format!("{} is not one of the inspectors of inspection {}", actor.person.id, header.id),
-        )
-        .into())
-    }
-}
-
 impl Store {
     fn load_inspection_doc(&self, conn: &Connection, id: &str) -> Result<RecordDoc> {
         match docs::kind(conn, id)?.as_deref() {
@@ -216,17 +204,7 @@ impl Store {
         let actor = self.actor_in(tx, by)?;
         let mut doc = self.load_inspection_doc(tx, inspection_id)?;
         let insp = doc.inspection()?;
-        in_team(&actor, &insp.header)?;
-        if let Some(c) = &insp.completion {
-            return Err(RuleError::new(
-                "R3",
-                format!(
-                    "inspection {inspection_id} was completed at {}; its answers are part of the record now",
-                    c.ended_at
-                ),
-            )
-            .into());
-        }
+        check_in_team(&insp, &actor.person)?;
         let template = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
         let item = template.item(item_code).ok_or_else(|| {
             Error::invalid(
@@ -235,8 +213,10 @@ impl Store {
             )
         })?;
         check_answer(item, &value, photos.len()).map_err(|e| Error::invalid("answer", e))?;
-        photos::record_refs(tx, &self.dir, &photos.iter().collect::<Vec<_>>(), now)?;
         let answer = Answer { item_code: item_code.to_string(), value, note, photos, by: by.to_string(), at: now };
+        // The same checks the server makes on the upload.
+        check_answer_by(&insp, &actor.person, &template, &answer)?;
+        photos::record_refs(tx, &self.dir, &answer.photos.iter().collect::<Vec<_>>(), now)?;
         doc.set_answer(&answer)?;
         docs::append(tx, &mut doc, now)?;
         let value_json = serde_json::to_string(&answer.value).map_err(|e| Error::invalid("answer", e.to_string()))?;
@@ -262,11 +242,9 @@ impl Store {
             let actor = self.actor_in(tx, by)?;
             let mut doc = self.load_inspection_doc(tx, inspection_id)?;
             let insp = doc.inspection()?;
-            in_team(&actor, &insp.header)?;
-            if insp.completion.is_some() {
-                return Err(RuleError::new("R3", format!("inspection {inspection_id} is already completed")).into());
-            }
-            doc.set_completion(&Completion { ended_at: now, by: by.to_string(), signatures })?;
+            let completion = Completion { ended_at: now, by: by.to_string(), signatures };
+            check_completion(&insp, &actor.person, &completion)?;
+            doc.set_completion(&completion)?;
             docs::append(tx, &mut doc, now)?;
             tx.execute("UPDATE inspections SET ended_at = ?2 WHERE id = ?1", params![inspection_id, now.0])?;
             let template = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;

@@ -218,7 +218,8 @@ impl Store {
                     let mut server = RecordDoc::empty(&r.doc_id, &self.actor);
                     server.apply(&r.server_doc.0)?;
                     let heads = server.heads();
-                    let k = if kind == "inspection" { DocKind::Inspection } else { DocKind::Hazard };
+                    let k = DocKind::parse(&kind)
+                        .map_err(|e| Error::Document { id: r.doc_id.clone(), detail: e.to_string() })?;
                     docs::replace(tx, &mut server, k, now)?;
                     self.reproject(tx, &mut server, k, now)?;
                     set_heads(tx, &r.doc_id, &heads, false)?;
@@ -227,13 +228,8 @@ impl Store {
                 applied.changed_ids.push(r.doc_id.clone());
             }
             for ch in &resp.changes {
-                let kind = match ch.kind.as_str() {
-                    "hazard" => DocKind::Hazard,
-                    "inspection" => DocKind::Inspection,
-                    other => {
-                        return Err(Error::Document { id: ch.doc_id.clone(), detail: format!("unknown kind {other}") })
-                    }
-                };
+                let kind = DocKind::parse(&ch.kind)
+                    .map_err(|e| Error::Document { id: ch.doc_id.clone(), detail: e.to_string() })?;
                 let (mut doc, existed) = match docs::load(tx, &ch.doc_id, &self.actor)? {
                     Some(d) => (d, true),
                     None => (RecordDoc::empty(&ch.doc_id, &self.actor), false),

@@ -61,6 +61,16 @@ impl Fixture {
     }
 
     fn report(&self, level: Level, now: &str) -> crate::hazard::Hazard {
+        let h = self.report_general(now);
+        if level == Level::General {
+            return h;
+        }
+        // Major only through a criterion or a supervisor's level change (R13).
+        let raise = Action::ChangeLevel { level: Level::Major, reason: "涉爆粉尘重大隐患".into() };
+        self.store.act("sup-chen", &h.id, raise, t(now)).unwrap()
+    }
+
+    fn report_general(&self, now: &str) -> crate::hazard::Hazard {
         self.store
             .report_hazard(
                 "insp-wang",
@@ -68,7 +78,6 @@ impl Fixture {
                     enterprise: self.a.clone(),
                     location: "抛光车间".into(),
                     description: Some("除尘器未设置泄爆装置".into()),
-                    level: Some(level),
                     before_photos: vec![self.photo(1, PhotoRole::Before)],
                     co_inspectors: vec!["insp-li".into()],
                     ..NewHazard::default()

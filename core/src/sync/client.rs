@@ -30,6 +30,9 @@ pub struct Progress {
     pub photos_up: u64,
     /// Photos downloaded and verified.
     pub photos_down: u64,
+    /// Photo transfers that failed this time (up or down); each stays
+    /// pending and is tried again at the next sync.
+    pub photos_failed: u64,
 }
 
 /// What a finished sync did.
@@ -43,6 +46,9 @@ pub struct SyncReport {
     pub changed_ids: Vec<String>,
     /// The server's clock at the end (R10).
     pub server_time: Option<Timestamp>,
+    /// Photo transfers that failed: (SHA-256, `up` or `down`, why). They
+    /// stay pending and are retried at the next sync.
+    pub photo_failures: Vec<(String, String, String)>,
 }
 
 /// Knobs of a sync run.
@@ -193,7 +199,13 @@ pub fn sync(
         }
         let (cursor, reference_version) = store.sync_cursor()?;
         let uploads = store.pending_uploads(opts.max_upload_bytes)?;
-        let req = SyncRequest { cursor, reference_version, uploads, page_size: opts.page_size };
+        let req = SyncRequest {
+            cursor,
+            reference_version,
+            uploads,
+            page_size: opts.page_size,
+            device_time: Some(Timestamp::now().0),
+        };
         let body = wire::encode(&req);
         report.progress.bytes_up += body.len() as u64;
         let answer = exchange(&client, &link, body, opts, cancel)?;
@@ -244,8 +256,17 @@ fn sync_photos(
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                report.progress.photos_failed += 1;
+                report.photo_failures.push((sha.clone(), "up".into(), format!("cannot read {}: {e}", path.display())));
+                continue;
+            }
+        };
         let mut delay = opts.first_delay;
+        let mut last = String::from("not attempted");
+        let mut done = false;
         for attempt in 0..opts.attempts.max(1) {
             if attempt > 0 {
                 std::thread::sleep(delay);
@@ -255,12 +276,20 @@ fn sync_photos(
                 Ok(true) => {
                     store.mark_photo_uploaded(&sha)?;
                     report.progress.photos_up += 1;
+                    done = true;
                     break;
                 }
                 // Refused (not in scope yet, bad bytes): stays pending, not retried now.
-                Ok(false) => break,
-                Err(_) => continue,
+                Ok(false) => {
+                    last = "the server did not take it (its record may not be synced yet)".into();
+                    break;
+                }
+                Err(e) => last = e.to_string(),
             }
+        }
+        if !done {
+            report.progress.photos_failed += 1;
+            report.photo_failures.push((sha.clone(), "up".into(), last));
         }
         progress(&report.progress);
     }
@@ -277,12 +306,29 @@ fn sync_photos(
         if offset > 0 {
             req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
         }
-        let Ok(resp) = req.send() else { continue };
+        let mut fail = |why: String| {
+            report.progress.photos_failed += 1;
+            report.photo_failures.push((sha.clone(), "down".into(), why));
+        };
+        let resp = match req.send() {
+            Ok(r) => r,
+            Err(e) => {
+                fail(e.to_string());
+                continue;
+            }
+        };
         let resumed = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT;
         if !resp.status().is_success() {
+            fail(format!("the server answered {}", resp.status()));
             continue;
         }
-        let Ok(bytes) = resp.bytes() else { continue };
+        let bytes = match resp.bytes() {
+            Ok(b) => b,
+            Err(e) => {
+                fail(e.to_string());
+                continue;
+            }
+        };
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(resumed)

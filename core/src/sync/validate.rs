@@ -1,28 +1,43 @@
 //! What the server checks on every uploaded document, before anything is
 //! stored. Pure: the server passes its current document, the registry's
-//! view of the uploading person, the policy and its clock.
+//! view of the uploading person, a [`ServerView`] of what else it knows
+//! (people, enterprises, inspections, templates, receipt times), the policy
+//! and its clock. Nothing a tablet claims is trusted (docs/adr/0006).
 //!
 //! The upload is applied to a fork of the server's document, and the fork
 //! is compared with the original:
-//! 1. size and format: the bytes are Automerge changes of a record of the
-//!    announced kind and id, with only the keys such a record has;
+//! 1. size and format: Automerge changes of a record of a kind of the
+//!    registry ([`crate::kinds`]), with only the keys such a record has, each
+//!    holding a string scalar;
 //! 2. the new changes are signed by the uploading device's actor id;
-//! 3. hidden dangers: events are immutable; each new event names this device
-//!    and this user, with the role and scope the registry gives them (not the
-//!    ones the tablet claims), and passes [`crate::workflow::decide`] against
-//!    the state its author saw (its ancestors), with the same resolved fields;
-//! 4. inspections: the user is in scope, is one of the inspectors, and signs
-//!    their own answers.
+//! 3. history is append-only (R1): every value the server held is still
+//!    there; only an answer key may gain a concurrent value;
+//! 4. hidden dangers: each new event names this device and this user, with
+//!    the role and scope the registry gives them; a report's co-inspectors,
+//!    enterprise, inspection and criteria are resolved in the registry
+//!    ([`crate::reporting`]); the event passes [`crate::workflow::decide`]
+//!    against the state its author saw (its ancestors), with the same
+//!    resolved fields; its device time is bounded by what the server knows
+//!    (docs/adr/0007);
+//! 5. inspections: the header is checked with the registry's people, the
+//!    enterprise's registered township and the published template version;
+//!    answers and the completion with the same checks the tablet makes
+//!    ([`crate::inspection::check_answer_by`], [`crate::inspection::check_completion`]).
 //!
-//! Device clocks more than the policy's tolerance ahead of the server are
-//! flagged, not refused (R10).
+//! A [`ServerView`] that cannot read its storage is an [`UploadError::Lookup`]:
+//! the request fails and the tablet retries; it is never a refusal.
 
 use super::wire::DocUpload;
-use crate::doc::{DocKind, RecordDoc};
+use crate::doc::{RawValue, RecordDoc};
 use crate::hazard::{canonical_order, fold, Action, Event};
-use crate::inspection::{Answer, Completion, InspectionHeader};
-use crate::people::{Actor, Person, Role};
+use crate::inspection::{
+    check_answer_by, check_completion, check_start, Answer, Completion, Inspection, InspectionHeader,
+};
+use crate::kinds::{parse_answer_key, DocKind, KeyClass};
+use crate::people::{Actor, Person};
 use crate::policy::Policy;
+use crate::reporting::{check_criteria_met, check_report, Source};
+use crate::template::Template;
 use crate::time::Timestamp;
 use crate::workflow::{decide, Context};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,21 +49,69 @@ pub struct Uploader<'a> {
     pub device_id: &'a str,
     /// The Automerge actor id bound to the device at enrollment (hex).
     pub actor_hex: &'a str,
-    /// The device's user, from the registry.
+    /// The device's user, from the registry (with their certificate number).
     pub person: &'a Person,
+}
+
+/// The server's storage could not answer a lookup; not the tablet's fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LookupError(pub String);
+
+/// What the server knows besides the record itself. Implemented by the
+/// server over its storage (and the records accepted earlier in the same
+/// request); tests implement it over maps.
+pub trait ServerView {
+    /// A person of the registry.
+    fn person(&self, id: &str) -> Result<Option<Person>, LookupError>;
+    /// The township an enterprise is registered in.
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>, LookupError>;
+    /// An inspection the server has accepted.
+    fn inspection(&self, id: &str) -> Result<Option<Inspection>, LookupError>;
+    /// A published template version.
+    fn template(&self, id: &str, version: u32) -> Result<Option<Template>, LookupError>;
+    /// When the server received each event of a record it holds (R1).
+    fn receipts(&self, doc_id: &str) -> Result<HashMap<String, Timestamp>, LookupError>;
 }
 
 /// Why an upload is refused: a rule number or a check name, and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// `R1`..`R16`, or `size`, `format`, `actor`.
+    /// `R1`..`R16`, `§1`, `§2`, or `size`, `format`, `actor`, `rules`.
     pub rule: String,
     /// What is wrong.
     pub message: String,
 }
 
-fn refuse<T>(rule: &str, message: impl Into<String>) -> Result<T, Refusal> {
-    Err(Refusal { rule: rule.to_string(), message: message.into() })
+/// Why an upload was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    /// The upload breaks a rule or the format: quarantined, the tablet keeps it as refused.
+    #[error("{}: {}", .0.rule, .0.message)]
+    Refused(Refusal),
+    /// The server could not read what it needs: a server error, retried later.
+    #[error("the server could not read what validation needs: {0}")]
+    Lookup(#[from] LookupError),
+}
+
+fn refuse<T>(rule: &str, message: impl Into<String>) -> Result<T, UploadError> {
+    Err(UploadError::Refused(Refusal { rule: rule.to_string(), message: message.into() }))
+}
+
+impl From<crate::error::RuleError> for UploadError {
+    fn from(e: crate::error::RuleError) -> Self {
+        UploadError::Refused(Refusal { rule: e.rule.to_string(), message: e.message })
+    }
+}
+
+/// The server's clock and what the request says about the device's.
+#[derive(Debug, Clone, Copy)]
+pub struct Clocks {
+    /// The server's time on receipt.
+    pub server_now: Timestamp,
+    /// The device's clock minus the server's, from the request's own clock
+    /// reading (`None`: the request did not say).
+    pub device_offset_ms: Option<i64>,
 }
 
 /// An accepted upload: the document to store and what it means.
@@ -63,22 +126,14 @@ pub struct Accepted {
     pub township: String,
     /// Events new to the server (hidden dangers).
     pub new_events: Vec<Event>,
-    /// New events whose device clock is too far ahead of the server's (R10).
+    /// New events whose device clock is off from the server's by more than the tolerance (R10).
     pub skewed: Vec<String>,
     /// Whether the upload added anything (a replay adds nothing).
     pub changed: bool,
     /// SHA-256 of every photo the record refers to (the server waits for these).
     pub photos: Vec<String>,
-}
-
-fn inspection_photos(doc: &mut RecordDoc) -> Vec<String> {
-    let mut out: Vec<String> = doc
-        .inspection()
-        .map(|i| i.answers.values().flat_map(|a| a.photos.iter().map(|p| p.sha256.clone())).collect())
-        .unwrap_or_default();
-    out.sort();
-    out.dedup();
-    out
+    /// The inspection as accepted, for reports later in the same request.
+    pub inspection: Option<Inspection>,
 }
 
 /// Validates one document upload against the server's current document.
@@ -87,20 +142,19 @@ pub fn validate_upload(
     upload: &DocUpload,
     who: &Uploader,
     policy: &Policy,
-    inspection_ended: &dyn Fn(&str) -> Option<Option<Timestamp>>,
-    server_now: Timestamp,
+    view: &dyn ServerView,
+    clocks: Clocks,
     max_bytes: usize,
-) -> Result<Accepted, Refusal> {
+) -> Result<Accepted, UploadError> {
     if upload.changes.0.len() > max_bytes {
         return refuse(
             "size",
             format!("{} bytes of changes, more than the {max_bytes} allowed per document", upload.changes.0.len()),
         );
     }
-    let kind = match upload.kind.as_str() {
-        "hazard" => DocKind::Hazard,
-        "inspection" => DocKind::Inspection,
-        other => return refuse("format", format!("unknown record kind '{other}'")),
+    let kind = match DocKind::parse(&upload.kind) {
+        Ok(k) => k,
+        Err(e) => return refuse("format", e.to_string()),
     };
     if upload.doc_id.trim().is_empty() || upload.doc_id.len() > 100 {
         return refuse("format", "record id is empty or too long");
@@ -110,9 +164,11 @@ pub fn validate_upload(
         None => RecordDoc::empty(&upload.doc_id, &[0; 16]),
     };
     let server_heads = base.heads();
-    let server_keys: BTreeSet<String> = base.keys().into_iter().collect();
-    let server_values: HashMap<String, Vec<String>> =
-        server_keys.iter().map(|k| (k.clone(), base.raw_values(k))).collect();
+    let mut server_values: BTreeMap<String, Vec<RawValue>> = BTreeMap::new();
+    for k in base.keys() {
+        let v = base.values(&k).map_err(|e| LookupError(format!("stored record {}: {e}", upload.doc_id)))?;
+        server_values.insert(k, v);
+    }
     let mut fork = base.fork();
     if let Err(e) = fork.apply(&upload.changes.0) {
         return refuse("format", format!("not Automerge changes of this record: {e}"));
@@ -125,40 +181,255 @@ pub fn validate_upload(
         );
     }
     let changed = !actors.is_empty();
-    let one = |key: &str| -> Result<String, Refusal> {
-        let v = fork.raw_values(key);
-        match v.as_slice() {
-            [x] => Ok(x.clone()),
-            [] => refuse("format", format!("the record has no '{key}'")),
+    let mut values: BTreeMap<String, Vec<RawValue>> = BTreeMap::new();
+    for key in fork.keys() {
+        let Some(class) = kind.key_class(&key) else {
+            return refuse("format", format!("a {kind} record has no key '{key}'"));
+        };
+        let v = match fork.values(&key) {
+            Ok(v) => v,
+            Err(e) => return refuse("format", e.to_string()),
+        };
+        if let Some(RawValue::Other(t)) = v.iter().find(|x| matches!(x, RawValue::Other(_))) {
+            return refuse("format", format!("key '{key}' holds a {t}; it must hold {}", class.expected_value()));
+        }
+        values.insert(key, v);
+    }
+    // R1: history is append-only. Nothing the server held may go or change.
+    for (key, old) in &server_values {
+        let new = values.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(gone) = old.iter().find(|v| !new.contains(v)) {
+            let what = if new.is_empty() { "deletes" } else { "replaces" };
+            let _ = gone;
+            return refuse(
+                "R1",
+                format!("the upload {what} key '{key}' of {kind} {}: history is append-only", upload.doc_id),
+            );
+        }
+        let class = kind.key_class(key);
+        if new.len() > old.len() && !class.is_some_and(KeyClass::accepts_concurrent_values) {
+            return refuse("R1", format!("key '{key}' of {kind} {} is written once and never changes", upload.doc_id));
+        }
+    }
+    let single = |key: &str| -> Result<String, UploadError> {
+        match values.get(key).map(Vec::as_slice) {
+            Some([RawValue::Str(x)]) => Ok(x.clone()),
+            None | Some([]) => refuse("format", format!("the record has no '{key}'")),
             _ => refuse("format", format!("'{key}' was set concurrently")),
         }
     };
-    if one("type")? != kind.as_str() || one("id")? != upload.doc_id {
-        return refuse("format", format!("the document is not the {} {}", kind.as_str(), upload.doc_id));
+    if single("type")? != kind.as_str() || single("id")? != upload.doc_id {
+        return refuse("format", format!("the document is not the {kind} {}", upload.doc_id));
     }
-    for key in fork.keys() {
-        let allowed = key == "type"
-            || key == "id"
-            || match kind {
-                DocKind::Hazard => key.starts_with("ev/"),
-                DocKind::Inspection => key == "header" || key == "completion" || key.starts_with("answer/"),
-            };
-        if !allowed {
-            return refuse("format", format!("a {} record has no key '{key}'", kind.as_str()));
-        }
-    }
-    let registry = Actor { person: who.person.clone(), device_id: who.device_id.to_string() };
+    let new_values = |key: &str| -> Vec<String> {
+        let old = server_values.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        values
+            .get(key)
+            .map(|v| {
+                v.iter()
+                    .filter(|x| !old.contains(x))
+                    .filter_map(|x| match x {
+                        RawValue::Str(s) => Some(s.clone()),
+                        RawValue::Other(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let registry = Actor { person: strip_certificate(who.person), device_id: who.device_id.to_string() };
+    let tolerance_ms = i64::from(policy.at(clocks.server_now.cst_date()).clock_skew_tolerance_seconds) * 1000;
     match kind {
         DocKind::Hazard => {
-            let (new_events, skewed, enterprise, township, photos) =
-                check_hazard(&mut fork, &server_values, who, &registry, policy, inspection_ended, server_now)?;
-            Ok(Accepted { doc: fork, kind, enterprise, township, new_events, skewed, changed, photos })
+            let mut events: Vec<Event> = vec![];
+            let mut new_ids = BTreeSet::new();
+            for (key, v) in &values {
+                let Some(id) = key.strip_prefix(crate::kinds::EVENT_PREFIX) else { continue };
+                let [RawValue::Str(json)] = v.as_slice() else {
+                    return refuse("R1", format!("event {id} was written twice"));
+                };
+                if !server_values.contains_key(key) {
+                    new_ids.insert(id.to_string());
+                }
+                let e: Event = match serde_json::from_str(json) {
+                    Ok(e) => e,
+                    Err(err) => return refuse("format", format!("event {id}: {err}")),
+                };
+                if e.id != id {
+                    return refuse("format", format!("event under key {key} has id {}", e.id));
+                }
+                events.push(e);
+            }
+            let hz =
+                HazardUpload { doc_id: &upload.doc_id, who, registry: &registry, policy, view, clocks, tolerance_ms };
+            let (new_events, skewed, enterprise, township, photos) = hz.check(&events, &new_ids)?;
+            Ok(Accepted {
+                doc: fork,
+                kind,
+                enterprise,
+                township,
+                new_events,
+                skewed,
+                changed,
+                photos,
+                inspection: None,
+            })
         }
         DocKind::Inspection => {
-            let (enterprise, township) = check_inspection(&mut fork, &server_values, who)?;
-            let photos = inspection_photos(&mut fork);
-            Ok(Accepted { doc: fork, kind, enterprise, township, new_events: vec![], skewed: vec![], changed, photos })
+            let header_json = single("header")?;
+            let header: InspectionHeader = match serde_json::from_str(&header_json) {
+                Ok(h) => h,
+                Err(e) => return refuse("format", format!("header: {e}")),
+            };
+            if header.id != upload.doc_id {
+                return refuse("format", "the header names another inspection");
+            }
+            if !who.person.in_scope(&header.enterprise, &header.township) {
+                return refuse(
+                    "R2",
+                    format!("{} has no scope over {} in {}", who.person.id, header.enterprise, header.township),
+                );
+            }
+            let header = registry_header(&header, view)?;
+            let template = view.template(&header.template_id, header.template_version)?;
+            let Some(template) = template else {
+                return refuse(
+                    "R3",
+                    format!(
+                        "template {} v{} is not published on this server",
+                        header.template_id, header.template_version
+                    ),
+                );
+            };
+            if !new_values("header").is_empty() {
+                // A new inspection: the tablet's start checks, on the registry's data.
+                if header.device_id != who.device_id {
+                    return refuse(
+                        "R1",
+                        format!("the header names device {}, not {}", header.device_id, who.device_id),
+                    );
+                }
+                if header.sector != template.sector {
+                    return refuse(
+                        "R3",
+                        format!("the header's sector {} is not template {}'s", header.sector, template.id),
+                    );
+                }
+                check_start(&header, who.person)?;
+                if !header.inspectors.iter().any(|p| p.id == who.person.id) {
+                    return refuse("R2", format!("{} is not one of the inspectors of {}", who.person.id, header.id));
+                }
+                if let Some(off) = clocks.device_offset_ms {
+                    check_not_future(header.started_at, off, clocks, tolerance_ms, "the inspection's start")?;
+                }
+            }
+            let server_completion: Option<Completion> = match server_values.get("completion").map(Vec::as_slice) {
+                Some([RawValue::Str(c)]) => match serde_json::from_str(c) {
+                    Ok(c) => Some(c),
+                    Err(e) => return Err(LookupError(format!("stored completion of {}: {e}", header.id)).into()),
+                },
+                _ => None,
+            };
+            let prior = Inspection { header: header.clone(), answers: BTreeMap::new(), completion: server_completion };
+            for key in values.keys() {
+                let Some((code, _)) = parse_answer_key(key) else { continue };
+                for json in new_values(key) {
+                    let a: Answer = match serde_json::from_str(&json) {
+                        Ok(a) => a,
+                        Err(e) => return refuse("format", format!("{key}: {e}")),
+                    };
+                    if a.item_code != code {
+                        return refuse("format", format!("{key} holds the answer to item {}", a.item_code));
+                    }
+                    check_answer_by(&prior, who.person, &template, &a)?;
+                }
+            }
+            for json in new_values("completion") {
+                let c: Completion = match serde_json::from_str(&json) {
+                    Ok(c) => c,
+                    Err(e) => return refuse("format", format!("completion: {e}")),
+                };
+                check_completion(&prior, who.person, &c)?;
+                check_not_future(
+                    c.ended_at,
+                    clocks.device_offset_ms.unwrap_or(0),
+                    clocks,
+                    tolerance_ms,
+                    "the completion",
+                )?;
+            }
+            let mut inspection = match fork.inspection() {
+                Ok(i) => i,
+                Err(e) => return refuse("format", e.to_string()),
+            };
+            inspection.header = header;
+            let mut photos: Vec<String> =
+                inspection.answers.values().flat_map(|a| a.photos.iter().map(|p| p.sha256.clone())).collect();
+            photos.sort();
+            photos.dedup();
+            Ok(Accepted {
+                enterprise: inspection.header.enterprise.clone(),
+                township: inspection.header.township.clone(),
+                doc: fork,
+                kind,
+                new_events: vec![],
+                skewed: vec![],
+                changed,
+                photos,
+                inspection: Some(inspection),
+            })
         }
+    }
+}
+
+/// The actor as events carry it: the certificate number lives on orders, not events.
+fn strip_certificate(p: &Person) -> Person {
+    Person { certificate_no: None, ..p.clone() }
+}
+
+/// A device time, read on the server's clock, must not lie in the future.
+fn check_not_future(
+    at: Timestamp,
+    offset_ms: i64,
+    clocks: Clocks,
+    tolerance_ms: i64,
+    what: &str,
+) -> Result<(), UploadError> {
+    let on_server = at.0.saturating_sub(offset_ms);
+    if on_server > clocks.server_now.0.saturating_add(tolerance_ms) {
+        return refuse("R1", format!("{what} is dated {at}, after the server's time {}", clocks.server_now));
+    }
+    Ok(())
+}
+
+/// The header with every inspector replaced by the registry's record of
+/// them (role, scope, certificate): what the header claims about people is
+/// never trusted. The enterprise must be in the township the registry gives it.
+fn registry_header(header: &InspectionHeader, view: &dyn ServerView) -> Result<InspectionHeader, UploadError> {
+    let mut out = header.clone();
+    out.inspectors.clear();
+    for claimed in &header.inspectors {
+        let Some(known) = view.person(&claimed.id)? else {
+            return refuse("§2", format!("inspector {} is not a person of the registry", claimed.id));
+        };
+        if known.role != claimed.role {
+            return refuse(
+                "§2",
+                format!(
+                    "{} is {} in the registry, not {}",
+                    known.id,
+                    known.role.with_article(),
+                    claimed.role.with_article()
+                ),
+            );
+        }
+        out.inspectors.push(known);
+    }
+    match view.enterprise_township(&header.enterprise)? {
+        Some(t) if t == header.township => Ok(out),
+        Some(t) => {
+            refuse("R2", format!("enterprise {} is registered in {t}, not in {}", header.enterprise, header.township))
+        }
+        None => refuse("R2", format!("enterprise {} is not in the registry", header.enterprise)),
     }
 }
 
@@ -166,176 +437,246 @@ pub fn validate_upload(
 /// a skewed clock, its enterprise and township, and its photos.
 type HazardCheck = (Vec<Event>, Vec<String>, String, String, Vec<String>);
 
-fn check_hazard(
-    fork: &mut RecordDoc,
-    server_values: &HashMap<String, Vec<String>>,
-    who: &Uploader,
-    registry: &Actor,
-    policy: &Policy,
-    inspection_ended: &dyn Fn(&str) -> Option<Option<Timestamp>>,
-    server_now: Timestamp,
-) -> Result<HazardCheck, Refusal> {
-    let mut all: Vec<Event> = vec![];
-    let mut new_ids = BTreeSet::new();
-    for key in fork.keys().into_iter().filter(|k| k.starts_with("ev/")) {
-        let values = fork.raw_values(&key);
-        if let Some(old) = server_values.get(&key) {
-            if &values != old {
-                return refuse("R1", format!("event {} was changed; events are immutable", &key[3..]));
-            }
-        } else {
-            new_ids.insert(key[3..].to_string());
-        }
-        let [json] = values.as_slice() else {
-            return refuse("R1", format!("event {} was written twice", &key[3..]));
+struct HazardUpload<'a> {
+    doc_id: &'a str,
+    who: &'a Uploader<'a>,
+    registry: &'a Actor,
+    policy: &'a Policy,
+    view: &'a dyn ServerView,
+    clocks: Clocks,
+    tolerance_ms: i64,
+}
+
+impl HazardUpload<'_> {
+    fn source(&self, inspection_id: Option<&str>) -> Result<Option<(Inspection, Template)>, UploadError> {
+        let Some(id) = inspection_id else { return Ok(None) };
+        let Some(insp) = self.view.inspection(id)? else { return Ok(None) };
+        let Some(t) = self.view.template(&insp.header.template_id, insp.header.template_version)? else {
+            return Ok(None);
         };
-        let e: Event = serde_json::from_str(json)
-            .map_err(|e| Refusal { rule: "format".into(), message: format!("event {}: {e}", &key[3..]) })?;
-        if e.id != key[3..] {
-            return refuse("format", format!("event under key {key} has id {}", e.id));
-        }
-        all.push(e);
+        Ok(Some((insp, t)))
     }
-    let by_id: BTreeMap<&str, &Event> = all.iter().map(|e| (e.id.as_str(), e)).collect();
-    let tolerance = i64::from(policy.at(server_now.cst_date()).clock_skew_tolerance_seconds) * 1000;
-    let mut skewed = vec![];
-    let mut new_events = vec![];
-    for e in canonical_order(&all) {
-        if !new_ids.contains(&e.id) {
-            continue;
+
+    fn check(&self, all: &[Event], new_ids: &BTreeSet<String>) -> Result<HazardCheck, UploadError> {
+        let who = self.who;
+        let by_id: BTreeMap<&str, &Event> = all.iter().map(|e| (e.id.as_str(), e)).collect();
+        let receipts = if new_ids.is_empty() { HashMap::new() } else { self.view.receipts(self.doc_id)? };
+        let offset = self.clocks.device_offset_ms;
+        let tol = self.tolerance_ms;
+        let mut skewed = vec![];
+        let mut new_events = vec![];
+        for e in canonical_order(all) {
+            if !new_ids.contains(&e.id) {
+                continue;
+            }
+            if e.actor.device_id != who.device_id || e.actor.person.id != who.person.id {
+                return refuse(
+                    "R1",
+                    format!(
+                        "event {} names {} on {}, but was uploaded by {} on {}",
+                        e.id, e.actor.person.id, e.actor.device_id, who.person.id, who.device_id
+                    ),
+                );
+            }
+            if e.actor.person.role != who.person.role
+                || e.actor.person.townships != who.person.townships
+                || e.actor.person.enterprise != who.person.enterprise
+            {
+                return refuse(
+                    "R2",
+                    format!(
+                        "event {} claims the role and scope of {} ({}), which the registry does not give them",
+                        e.id, e.actor.person.id, e.actor.person.role
+                    ),
+                );
+            }
+            // The state its author saw: its ancestors.
+            let mut seen = BTreeSet::new();
+            let mut stack: Vec<&str> = e.parents.iter().map(String::as_str).collect();
+            while let Some(p) = stack.pop() {
+                if seen.insert(p) {
+                    match by_id.get(p) {
+                        Some(pe) => stack.extend(pe.parents.iter().map(String::as_str)),
+                        None => return refuse("format", format!("event {} refers to an unknown event {p}", e.id)),
+                    }
+                }
+            }
+            let lamport =
+                e.parents.iter().filter_map(|p| by_id.get(p.as_str())).map(|p| p.lamport).max().unwrap_or(0) + 1;
+            if e.lamport != lamport {
+                return refuse(
+                    "R14",
+                    format!("event {} claims order {} after parents of order {}", e.id, e.lamport, lamport - 1),
+                );
+            }
+            // A device time is bounded by what the server knows (docs/adr/0007):
+            // the event cannot be older than its parents' arrival on the server,
+            // nor than its own device's earlier events.
+            let on_server = e.at.0.saturating_sub(offset.unwrap_or(0));
+            let mut floor = i64::MIN;
+            for p in &e.parents {
+                if let Some(r) = receipts.get(p) {
+                    floor = floor.max(r.0);
+                }
+                if let Some(pe) = by_id.get(p.as_str()) {
+                    if pe.actor.device_id == e.actor.device_id {
+                        floor = floor.max(pe.at.0);
+                    }
+                }
+            }
+            let too_early = floor != i64::MIN && on_server.saturating_add(tol) < floor;
+            let before: Vec<Event> = all.iter().filter(|x| seen.contains(x.id.as_str())).cloned().collect();
+            let state = fold(self.doc_id, &before);
+            if state.is_none() && !matches!(e.action, Action::Report(_)) {
+                return refuse("format", format!("event {} comes before the report", e.id));
+            }
+            let inspection_id = match (&e.action, &state) {
+                (Action::Report(r), _) => r.inspection_id.clone(),
+                (_, Some(h)) => h.inspection_id.clone(),
+                _ => None,
+            };
+            let source = self.source(inspection_id.as_deref())?;
+            let src = source.as_ref().map(|(i, t)| Source { inspection: i, template: t });
+            match &e.action {
+                Action::Report(r) => {
+                    let mut co = vec![];
+                    for c in &r.co_inspectors {
+                        match self.view.person(&c.id)? {
+                            Some(p) => co.push(p),
+                            None => {
+                                return refuse("§1", format!("co-inspector {} is not a person of the registry", c.id))
+                            }
+                        }
+                    }
+                    let Some(township) = self.view.enterprise_township(&r.enterprise.credit_code)? else {
+                        return refuse("R2", format!("enterprise {} is not in the registry", r.enterprise.credit_code));
+                    };
+                    check_report(r, who.person, &co, &township, src)?;
+                }
+                Action::CriteriaMet { reasons } => {
+                    check_criteria_met(reasons, state.as_ref().and_then(|h| h.item_code.as_deref()), src)?;
+                }
+                _ => {}
+            }
+            let inspection_open = source.as_ref().map(|(i, _)| i.completion.as_ref().is_none_or(|c| c.ended_at > e.at));
+            let ctx = Context { now: e.at, policy: self.policy, inspection_open };
+            match decide(state.as_ref(), self.registry, e.action.clone(), &ctx) {
+                Err(err) => return Err(err.into()),
+                Ok(resolved) if resolved != e.action => {
+                    return refuse(
+                        if matches!(e.action, Action::Report(_)) { "R5" } else { "rules" },
+                        format!("event {} carries values the rules do not give (for example its deadline)", e.id),
+                    )
+                }
+                Ok(_) => {}
+            }
+            // A clock that is off cannot buy time: the rules must also hold at
+            // the earliest time the server can vouch for.
+            let off = offset.filter(|o| o.abs() > tol);
+            if off.is_some() || too_early {
+                let vouched = if too_early { floor } else { on_server };
+                let ctx = Context { now: Timestamp(vouched), ..ctx };
+                let why = if too_early {
+                    format!("the event is dated {} but follows what reached the server at {}", e.at, Timestamp(floor))
+                } else {
+                    format!("the device clock is {} s off the server's", off.unwrap_or(0) / 1000)
+                };
+                match decide(state.as_ref(), self.registry, e.action.clone(), &ctx) {
+                    Err(err) => {
+                        return refuse(err.rule, format!("{} (at {}: {why})", err.message, Timestamp(vouched)));
+                    }
+                    Ok(Action::Report(ours)) => {
+                        if let Action::Report(theirs) = &e.action {
+                            if theirs.deadline > ours.deadline {
+                                return refuse(
+                                    "R5",
+                                    format!(
+                                        "the deadline {:?} was computed on a clock the server cannot vouch for ({why})",
+                                        theirs.deadline
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    Ok(_) => {}
+                }
+                skewed.push(e.id.clone());
+            } else if on_server > self.clocks.server_now.0 + tol || e.at.0 > self.clocks.server_now.0 + tol {
+                skewed.push(e.id.clone());
+            }
+            new_events.push(e.clone());
         }
-        if e.actor.device_id != who.device_id || e.actor.person.id != who.person.id {
-            return refuse(
-                "R1",
-                format!(
-                    "event {} names {} on {}, but was uploaded by {} on {}",
-                    e.id, e.actor.person.id, e.actor.device_id, who.person.id, who.device_id
-                ),
-            );
-        }
-        if e.actor.person.role != who.person.role
-            || e.actor.person.townships != who.person.townships
-            || e.actor.person.enterprise != who.person.enterprise
-        {
+        let Some(h) = fold(self.doc_id, all) else {
+            return refuse("format", "the record has no report");
+        };
+        if !who.person.in_scope(&h.enterprise.credit_code, &h.enterprise.township) {
             return refuse(
                 "R2",
                 format!(
-                    "event {} claims the role and scope of {} ({}), which the registry does not give them",
-                    e.id, e.actor.person.id, e.actor.person.role
+                    "{} has no scope over {} in {}",
+                    who.person.id, h.enterprise.credit_code, h.enterprise.township
                 ),
             );
         }
-        // The state its author saw: its ancestors.
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&str> = e.parents.iter().map(String::as_str).collect();
-        while let Some(p) = stack.pop() {
-            if seen.insert(p) {
-                match by_id.get(p) {
-                    Some(pe) => stack.extend(pe.parents.iter().map(String::as_str)),
-                    None => return refuse("format", format!("event {} refers to an unknown event {p}", e.id)),
-                }
-            }
-        }
-        let before: Vec<Event> = all.iter().filter(|x| seen.contains(x.id.as_str())).cloned().collect();
-        let state = fold(&fork_id(fork), &before);
-        if state.is_none() && !matches!(e.action, Action::Report(_)) {
-            return refuse("format", format!("event {} comes before the report", e.id));
-        }
-        let inspection_open = state
-            .as_ref()
-            .and_then(|h| h.inspection_id.as_deref())
-            .and_then(inspection_ended)
-            .map(|ended| ended.is_none_or(|t| t > e.at));
-        let ctx = Context { now: e.at, policy, inspection_open };
-        match decide(state.as_ref(), registry, e.action.clone(), &ctx) {
-            Err(err) => return refuse(err.rule, err.to_string()),
-            Ok(resolved) if resolved != e.action => {
-                return refuse(
-                    if matches!(e.action, Action::Report(_)) { "R5" } else { "rules" },
-                    format!("event {} carries values the rules do not give (for example its deadline)", e.id),
-                )
-            }
-            Ok(_) => {}
-        }
-        if e.at.0 > server_now.0 + tolerance {
-            skewed.push(e.id.clone());
-        }
-        new_events.push(e.clone());
+        let mut photos: Vec<String> = all
+            .iter()
+            .flat_map(|e| e.action.photos().into_iter().map(|p| p.sha256.clone()).collect::<Vec<_>>())
+            .collect();
+        photos.sort();
+        photos.dedup();
+        Ok((new_events, skewed, h.enterprise.credit_code, h.enterprise.township, photos))
     }
-    let Some(h) = fold(&fork_id(fork), &all) else {
-        return refuse("format", "the record has no report");
-    };
-    if !who.person.in_scope(&h.enterprise.credit_code, &h.enterprise.township) {
-        return refuse(
-            "R2",
-            format!("{} has no scope over {} in {}", who.person.id, h.enterprise.credit_code, h.enterprise.township),
-        );
-    }
-    let mut photos: Vec<String> =
-        all.iter().flat_map(|e| e.action.photos().into_iter().map(|p| p.sha256.clone()).collect::<Vec<_>>()).collect();
-    photos.sort();
-    photos.dedup();
-    Ok((new_events, skewed, h.enterprise.credit_code, h.enterprise.township, photos))
 }
 
-fn fork_id(doc: &RecordDoc) -> String {
-    doc.id().to_string()
+/// A [`ServerView`] over maps: for tests, fuzzing and tools that validate
+/// uploads without a server (the server implements the trait over storage).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryView {
+    /// People by id.
+    pub people: HashMap<String, Person>,
+    /// Township of each enterprise, by credit code.
+    pub enterprises: HashMap<String, String>,
+    /// Accepted inspections by id.
+    pub inspections: HashMap<String, Inspection>,
+    /// Published templates by (id, version).
+    pub templates: HashMap<(String, u32), Template>,
+    /// Receipt times by record, then event.
+    pub receipts: HashMap<String, HashMap<String, Timestamp>>,
 }
 
-fn check_inspection(
-    fork: &mut RecordDoc,
-    server_values: &HashMap<String, Vec<String>>,
-    who: &Uploader,
-) -> Result<(String, String), Refusal> {
-    let parse_err = |k: &str, e: serde_json::Error| Refusal { rule: "format".into(), message: format!("{k}: {e}") };
-    let header_json = match fork.raw_values("header").as_slice() {
-        [h] => h.clone(),
-        _ => return refuse("format", "the inspection has no single header"),
-    };
-    let header: InspectionHeader = serde_json::from_str(&header_json).map_err(|e| parse_err("header", e))?;
-    if header.id != fork.id() {
-        return refuse("format", "the header names another inspection");
-    }
-    if !who.person.in_scope(&header.enterprise, &header.township) {
-        return refuse(
-            "R2",
-            format!("{} has no scope over {} in {}", who.person.id, header.enterprise, header.township),
-        );
-    }
-    if let Some(old) = server_values.get("header") {
-        if old != &vec![header_json.clone()] {
-            return refuse("R3", "an inspection's header (template version, enterprise, inspectors) never changes");
+impl MemoryView {
+    /// The demo district: its people and enterprises, and the bundled templates.
+    pub fn demo() -> MemoryView {
+        let mut v = MemoryView::default();
+        for p in crate::demo::people() {
+            v.people.insert(p.id.clone(), p);
         }
-    } else if !header.inspectors.iter().any(|p| p.id == who.person.id) && who.person.role != Role::DistrictAdmin {
-        return refuse("R2", format!("{} is not one of the inspectors of {}", who.person.id, header.id));
-    }
-    for key in fork.keys() {
-        let values = fork.raw_values(&key);
-        if server_values.get(&key) == Some(&values) {
-            continue;
+        for e in crate::demo::enterprises() {
+            v.enterprises.insert(e.credit_code.clone(), e.township.clone());
         }
-        if key.starts_with("answer/") {
-            for v in &values {
-                let a: Answer = serde_json::from_str(v).map_err(|e| parse_err(&key, e))?;
-                let known = server_values.get(&key).is_some_and(|old| old.contains(v));
-                if !known && a.by != who.person.id {
-                    return refuse(
-                        "R1",
-                        format!("answer {} is signed by {}, not by {}", a.item_code, a.by, who.person.id),
-                    );
-                }
-            }
-        } else if key == "completion" {
-            if server_values.contains_key("completion") {
-                return refuse("R3", "the inspection was already completed");
-            }
-            for v in &values {
-                let c: Completion = serde_json::from_str(v).map_err(|e| parse_err(&key, e))?;
-                if c.by != who.person.id {
-                    return refuse("R1", format!("completion is signed by {}, not by {}", c.by, who.person.id));
-                }
+        for (_, text) in crate::template::bundled() {
+            if let Ok(t) = serde_json::from_str::<Template>(text) {
+                v.templates.insert((t.id.clone(), t.version), t);
             }
         }
+        v
     }
-    Ok((header.enterprise, header.township))
+}
+
+impl ServerView for MemoryView {
+    fn person(&self, id: &str) -> Result<Option<Person>, LookupError> {
+        Ok(self.people.get(id).cloned())
+    }
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>, LookupError> {
+        Ok(self.enterprises.get(credit_code).cloned())
+    }
+    fn inspection(&self, id: &str) -> Result<Option<Inspection>, LookupError> {
+        Ok(self.inspections.get(id).cloned())
+    }
+    fn template(&self, id: &str, version: u32) -> Result<Option<Template>, LookupError> {
+        Ok(self.templates.get(&(id.to_string(), version)).cloned())
+    }
+    fn receipts(&self, doc_id: &str) -> Result<HashMap<String, Timestamp>, LookupError> {
+        Ok(self.receipts.get(doc_id).cloned().unwrap_or_default())
+    }
 }

@@ -78,6 +78,11 @@ pub struct SyncRequest {
     /// Largest number of change-log entries to return.
     #[serde(rename = "n", default)]
     pub page_size: u32,
+    /// The device's clock when it sent the request (ms since the epoch): the
+    /// server compares it with its own to bound what the device's event
+    /// times may claim (R10, docs/adr/0007).
+    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<i64>,
 }
 
 /// The new changes of one document.
@@ -210,6 +215,25 @@ pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
 
 /// Decodes a message, refusing other versions and oversized or malformed input.
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, WireError> {
+    decode_bounded(bytes, MAX_DECODED_BYTES)
+}
+
+/// How large a body of `compressed` bytes may decode to on the server: a
+/// real sync's JSON deflates by well under [`MAX_RATIO`], so anything more is
+/// a deflate bomb, refused before it is allocated; and never more than
+/// [`MAX_SERVER_DECODED_BYTES`].
+pub fn server_decode_limit(compressed: usize) -> u64 {
+    (compressed as u64).saturating_mul(MAX_RATIO).saturating_add(64 * 1024).min(MAX_SERVER_DECODED_BYTES)
+}
+
+/// Largest ratio of decoded to compressed size the server accepts.
+pub const MAX_RATIO: u64 = 20;
+/// Largest decoded request the server accepts, whatever its compressed size.
+pub const MAX_SERVER_DECODED_BYTES: u64 = 48 * 1024 * 1024;
+
+/// [`decode`] with a limit on the decoded size: decompression stops one byte
+/// past `max_decoded`, so a bomb never allocates more than that.
+pub fn decode_bounded<T: for<'de> Deserialize<'de>>(bytes: &[u8], max_decoded: u64) -> Result<T, WireError> {
     if bytes.len() < 4 || &bytes[..3] != MAGIC {
         return Err(WireError::NotSync);
     }
@@ -218,11 +242,11 @@ pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, WireError
     }
     let mut json = Vec::new();
     flate2::read::DeflateDecoder::new(&bytes[4..])
-        .take(MAX_DECODED_BYTES + 1)
+        .take(max_decoded.saturating_add(1))
         .read_to_end(&mut json)
         .map_err(|e| WireError::Malformed(e.to_string()))?;
-    if json.len() as u64 > MAX_DECODED_BYTES {
-        return Err(WireError::Malformed(format!("decodes to more than {MAX_DECODED_BYTES} bytes")));
+    if json.len() as u64 > max_decoded {
+        return Err(WireError::Malformed(format!("decodes to more than {max_decoded} bytes")));
     }
     serde_json::from_slice(&json).map_err(|e| WireError::Malformed(e.to_string()))
 }
@@ -241,6 +265,7 @@ mod tests {
                 changes: Bytes(vec![0x85, 0x6f, 0x4a, 0x83]),
             }],
             page_size: 500,
+            device_time: None,
         }
     }
 
@@ -323,7 +348,8 @@ mod tests {
 
     #[test]
     fn no_op_exchange_is_tiny() {
-        let req = SyncRequest { cursor: 123_456, reference_version: 7, uploads: vec![], page_size: 1000 };
+        let req =
+            SyncRequest { cursor: 123_456, reference_version: 7, uploads: vec![], page_size: 1000, device_time: None };
         let resp = SyncResponse {
             accepted: vec![],
             refused: vec![],

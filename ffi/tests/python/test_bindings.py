@@ -170,10 +170,19 @@ def test_major_hidden_danger_through_two_level_closure():
     admin_tab = server.tablet("py-admin", "admin-xu")
     h = wang.report_hazard(p.NewHazardInput(
         enterprise=A, inspection_id=None, item_code=None, description="除尘系统未设泄爆", location="抛光车间",
-        level=p.Level.MAJOR, on_site=False, before_photo_paths=[jpeg("m1")], required_measures="加装泄爆装置",
+        level=p.Level.GENERAL, on_site=False, before_photo_paths=[jpeg("m1")], required_measures="加装泄爆装置",
         responsible_person="", co_inspectors=["insp-li"], deadline=None))
-    assert h.plan_missing == ["governance plan"]
+    # An inspector cannot report it major without a criterion of a checklist item (R13).
+    e = expect(p.PaichaError.Forbidden, wang.report_hazard, p.NewHazardInput(
+        enterprise=A, inspection_id=None, item_code=None, description="自称重大", location="",
+        level=p.Level.MAJOR, on_site=False, before_photo_paths=[jpeg("m0")], required_measures="",
+        responsible_person="", co_inspectors=["insp-li"], deadline=None))
+    assert e.rule == "R13"
     wang.sync(None, None)
+    chen.sync(None, None)
+    h = chen.change_level(h.id, p.Level.MAJOR, "涉爆粉尘重大隐患")
+    assert h.plan_missing == ["governance plan"]
+    chen.sync(None, None)
     ent.sync(None, None)
     e = expect(p.PaichaError.Forbidden, ent.submit_evidence, h.id, "已整改", [jpeg("m2")])
     assert e.rule == "R7"

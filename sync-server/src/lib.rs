@@ -1,0 +1,13 @@
+//! The paicha sync server as a library: the HTTP edge ([`app`]), one sync
+//! exchange ([`sync`]), storage behind a trait ([`storage`]) and photo bytes
+//! ([`blobs`]). The `paicha-server` binary is a thin command line over it,
+//! and tests run the router in-process as well as through the binary.
+//!
+//! Every upload is validated by the same pure rule code the tablets run
+//! (`paicha_core::sync::validate`, docs/adr/0006).
+
+pub mod app;
+pub mod blobs;
+pub mod error;
+pub mod storage;
+pub mod sync;
