@@ -16,7 +16,7 @@ use paicha_core::stats::{GroupBy, Period};
 use paicha_core::store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
 use paicha_core::template::Template;
 use paicha_core::time::{parse_date, Timestamp};
-use paicha_core::{demo, Error};
+use paicha_core::Error;
 use std::path::Path;
 
 /// A CLI failure: a core error or a usage mistake, with an exit code.
@@ -122,10 +122,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             store.set_user(u)?;
         }
         if *with_demo {
-            for p in demo::people() {
-                store.put_person(&p)?;
-            }
-            store.import_enterprises(demo::enterprises())?;
+            store.seed_demo_district()?;
         }
         out.value(
             &serde_json::json!({ "store": cli.store, "device": store.device(), "user": user, "demo": with_demo }),
@@ -153,7 +150,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Info => {
             let templates = ctx.store.templates()?.len();
             let people = ctx.store.people()?.len();
-            let enterprises = ctx.store.enterprises(None)?.len();
+            let enterprises = ctx.store.enterprise_count()?;
             let v = serde_json::json!({
                 "store": ctx.store.dir(), "device": ctx.store.device(),
                 "templates": templates, "people": people, "enterprises": enterprises,
@@ -310,7 +307,7 @@ fn person(ctx: &Ctx, cmd: PersonCmd) -> Result<i32> {
                 enterprise,
                 certificate_no: cert,
             };
-            ctx.store.put_person(&p)?;
+            ctx.store.put_person(ctx.who()?, &p)?;
             ctx.out.value(
                 &serde_json::to_value(&p).unwrap_or_default(),
                 &format!("added {} ({}, {})", p.id, p.name, p.role),
@@ -340,11 +337,11 @@ fn enterprise(ctx: &Ctx, cmd: EnterpriseCmd) -> Result<i32> {
     match cmd {
         EnterpriseCmd::Import { file } => {
             let list = import::enterprises_csv(&file).map_err(CliError::Usage)?;
-            let n = ctx.store.import_enterprises(list)?;
+            let n = ctx.store.import_enterprises(ctx.who()?, list)?;
             ctx.out.value(&serde_json::json!({ "imported": n }), &format!("imported {n} enterprises"));
         }
         EnterpriseCmd::List { township } => {
-            let list = ctx.store.enterprises(township.as_deref())?;
+            let list = ctx.store.enterprises(ctx.who()?, township.as_deref())?;
             let text = list
                 .iter()
                 .map(|e| format!("{} {:<6} {:<8} {}", e.credit_code, e.risk_colour.as_str(), e.township, e.name))
@@ -353,7 +350,7 @@ fn enterprise(ctx: &Ctx, cmd: EnterpriseCmd) -> Result<i32> {
             ctx.out.value(&serde_json::to_value(&list).unwrap_or_default(), &text);
         }
         EnterpriseCmd::Show { code } => {
-            let e = ctx.store.enterprise(&code)?;
+            let e = ctx.store.enterprise(ctx.who()?, &code)?;
             let v = serde_json::to_value(&e).unwrap_or_default();
             ctx.out.value(&v, &serde_json::to_string_pretty(&v).unwrap_or_default());
         }
@@ -380,7 +377,7 @@ fn template(ctx: &Ctx, cmd: TemplateCmd) -> Result<i32> {
             let text = read(&file)?;
             let t: Template =
                 serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
-            let added = ctx.store.import_template(&t)?;
+            let added = ctx.store.import_template(ctx.who()?, &t)?;
             ctx.out.value(
                 &serde_json::json!({ "id": t.id, "version": t.version, "added": added }),
                 &if added {
@@ -405,7 +402,7 @@ fn policy(ctx: &Ctx, cmd: PolicyCmd) -> Result<i32> {
             let text = read(&file)?;
             let p: Policy =
                 serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
-            ctx.store.set_policy(&p)?;
+            ctx.store.set_policy(ctx.who()?, &p)?;
             ctx.out.note(&format!("policy set ({} versions)", p.versions.len()));
         }
     }

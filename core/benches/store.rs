@@ -39,10 +39,7 @@ fn peak_rss_mb() -> f64 {
 
 fn create(dir: &Path, n: usize) -> Result<(), paicha_core::Error> {
     let store = Store::create(dir, "bench-tablet")?;
-    for p in demo::people() {
-        store.put_person(&p)?;
-    }
-    store.import_enterprises(demo::enterprises())?;
+    store.seed_demo_district()?;
     let photo_path = dir.join("before.jpg");
     std::fs::write(&photo_path, b"\xFF\xD8\xFF\xE0 a small stand-in for a photo")
         .map_err(|e| paicha_core::Error::Io { path: photo_path.clone(), source: e })?;

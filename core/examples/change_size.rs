@@ -10,10 +10,7 @@ use paicha_core::time::Timestamp;
 fn main() -> Result<(), paicha_core::Error> {
     let dir = std::env::temp_dir().join(format!("paicha-change-size-{}", std::process::id()));
     let store = Store::create(&dir, "tablet-1")?;
-    for p in demo::people() {
-        store.put_person(&p)?;
-    }
-    store.import_enterprises(demo::enterprises())?;
+    store.seed_demo_district()?;
     let now = Timestamp::now();
     let h = store.report_hazard(
         "insp-wang",

@@ -126,6 +126,20 @@ impl Person {
     }
 }
 
+/// R2 for the district's reference data: only a district admin manages
+/// people, enterprises, templates and policy, on a tablet as on the server.
+/// Everyone else receives them from the district.
+pub fn check_manages_reference(p: &Person, what: &str) -> Result<(), crate::error::RuleError> {
+    if p.role == Role::DistrictAdmin {
+        Ok(())
+    } else {
+        Err(crate::error::RuleError::new(
+            "R2",
+            format!("{} is {}; only a district admin manages {what}", p.id, p.role.with_article()),
+        ))
+    }
+}
+
 /// Who did something, from which device: stored inside every event (R1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {

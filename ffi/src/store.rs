@@ -166,11 +166,7 @@ impl PaichaStore {
 
     /// Adds the demo district's people and enterprises, to try the app offline. Blocks on disk.
     pub fn load_demo_district(&self) -> FfiResult<()> {
-        for p in paicha_core::demo::people() {
-            self.store.put_person(&p)?;
-        }
-        self.store.import_enterprises(paicha_core::demo::enterprises())?;
-        Ok(())
+        Ok(self.store.seed_demo_district()?)
     }
 
     /// This tablet's device id. Does not block.
@@ -212,11 +208,11 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Enterprises on this tablet. Blocks on disk.
+    /// The enterprises in the signed-in user's scope (R2). Blocks on disk.
     pub fn enterprises(&self) -> FfiResult<Vec<EnterpriseInfo>> {
         Ok(self
             .store
-            .enterprises(None)?
+            .enterprises(&self.me()?, None)?
             .into_iter()
             .map(|e| EnterpriseInfo {
                 credit_code: e.credit_code,

@@ -169,12 +169,17 @@ fn an_out_of_scope_record_is_refused_and_the_tablet_keeps_it_and_syncs_the_rest(
     let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
     let zhao = Tablet::enroll(&server, "tab-zhao", "sup-zhao");
     let inside = report(&wang, &demo::credit_code(1), "insp-li");
-    // Then the tablet's copy of the registry is tampered with: 周市镇 added.
+    // Then the tablet's copy of the registry is tampered with (modified
+    // software writes it directly): 周市镇 added.
     let mut me = wang.store.person("insp-wang").unwrap();
     me.townships.push("周市镇".into());
-    wang.store.put_person(&me).unwrap();
-    wang.store.import_enterprises(vec![demo::enterprises()[3].clone()]).unwrap();
-    wang.store.put_person(&demo::person_by_id("insp-sun").unwrap()).unwrap();
+    let forged = paicha_core::sync::wire::ReferenceData {
+        version: 0,
+        people: vec![me, demo::person_by_id("insp-sun").unwrap()],
+        enterprises: vec![demo::enterprises()[3].clone()],
+        policy: wang.store.policy().unwrap(),
+    };
+    wang.store.apply_reference(&forged).unwrap();
     let outside = report(&wang, &demo::credit_code(4), "insp-sun");
     let r = wang.sync();
     assert_eq!(r.refused.len(), 1);

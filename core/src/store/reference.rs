@@ -104,6 +104,27 @@ pub(super) fn load_bundled_templates(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+pub(super) fn put_person_in(tx: &Connection, person: &Person) -> Result<()> {
+    let json = serde_json::to_string(person).map_err(|e| Error::invalid("person", e.to_string()))?;
+    tx.execute(
+        "INSERT OR REPLACE INTO people(id, role, json) VALUES (?1, ?2, ?3)",
+        params![person.id, person.role.as_str(), json],
+    )?;
+    Ok(())
+}
+
+pub(super) fn put_enterprises_in(tx: &Connection, list: &[Enterprise]) -> Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT OR REPLACE INTO enterprises(credit_code, name, township, grid, risk_colour, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for e in list {
+        let json = serde_json::to_string(e).map_err(|x| Error::invalid("enterprise", x.to_string()))?;
+        stmt.execute(params![e.credit_code, e.name, e.township, e.grid, e.risk_colour.as_str(), json])?;
+    }
+    Ok(())
+}
+
 /// A line of the template list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TemplateSummary {
@@ -120,16 +141,37 @@ pub struct TemplateSummary {
 }
 
 impl Store {
-    /// Adds or replaces a person (a district admin's job; the sync server will
-    /// push these). Validates the role's scope fields.
-    pub fn put_person(&self, person: &Person) -> Result<()> {
+    /// Adds or replaces a person, as district admin `by` (R2: reference data
+    /// is the district's). On a store with nobody in it yet, the first person
+    /// must be a district admin adding themself: that is how a tablet that is
+    /// not enrolled gets its registry started. Validates the role's scope fields.
+    pub fn put_person(&self, by: &str, person: &Person) -> Result<()> {
         person.validate().map_err(|e| Error::invalid("person", e))?;
-        let json = serde_json::to_string(person).map_err(|e| Error::invalid("person", e.to_string()))?;
         self.write(|tx| {
-            tx.execute(
-                "INSERT OR REPLACE INTO people(id, role, json) VALUES (?1, ?2, ?3)",
-                params![person.id, person.role.as_str(), json],
-            )?;
+            let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?;
+            if empty {
+                if person.role != crate::people::Role::DistrictAdmin || person.id != by {
+                    return Err(RuleError::new(
+                        "R2",
+                        "the registry is empty: the first person is the district admin adding themself",
+                    )
+                    .into());
+                }
+            } else {
+                crate::people::check_manages_reference(&person_in(tx, by)?, "people")?;
+            }
+            put_person_in(tx, person)
+        })
+    }
+
+    /// Loads the demo district's people and enterprises (paicha init --demo,
+    /// the app's offline demo): the district's data, as enrollment would bring it.
+    pub fn seed_demo_district(&self) -> Result<()> {
+        self.write(|tx| {
+            for p in crate::demo::people() {
+                put_person_in(tx, &p)?;
+            }
+            put_enterprises_in(tx, &crate::demo::enterprises())?;
             Ok(())
         })
     }
@@ -152,10 +194,11 @@ impl Store {
         })
     }
 
-    /// Imports enterprises all or nothing: every credit code is validated and
-    /// a duplicate in the input is refused before anything is written.
-    /// Existing enterprises with the same code are updated. Returns the count.
-    pub fn import_enterprises(&self, enterprises: Vec<Enterprise>) -> Result<usize> {
+    /// Imports enterprises all or nothing, as district admin `by` (R2): every
+    /// credit code is validated and a duplicate in the input is refused before
+    /// anything is written. Existing enterprises with the same code are
+    /// updated. Returns the count.
+    pub fn import_enterprises(&self, by: &str, enterprises: Vec<Enterprise>) -> Result<usize> {
         let mut seen = HashSet::new();
         let mut valid = Vec::with_capacity(enterprises.len());
         for (i, e) in enterprises.into_iter().enumerate() {
@@ -169,41 +212,62 @@ impl Store {
             valid.push(e);
         }
         self.write(|tx| {
-            let mut stmt = tx.prepare(
-                "INSERT OR REPLACE INTO enterprises(credit_code, name, township, grid, risk_colour, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for e in &valid {
-                let json = serde_json::to_string(e).map_err(|x| Error::invalid("enterprise", x.to_string()))?;
-                stmt.execute(params![e.credit_code, e.name, e.township, e.grid, e.risk_colour.as_str(), json])?;
-            }
+            crate::people::check_manages_reference(&person_in(tx, by)?, "enterprises")?;
+            put_enterprises_in(tx, &valid)?;
             Ok(valid.len())
         })
     }
 
-    /// The enterprise with credit code `code`.
-    pub fn enterprise(&self, code: &str) -> Result<Enterprise> {
-        self.read(|c| enterprise_in(c, code.trim()))
+    /// The enterprise with credit code `code`, for `viewer` (R2: an
+    /// enterprise user sees only itself, an inspector or supervisor only
+    /// their townships).
+    pub fn enterprise(&self, viewer: &str, code: &str) -> Result<Enterprise> {
+        self.read(|c| {
+            let viewer = person_in(c, viewer)?;
+            let e = enterprise_in(c, code.trim())?;
+            if !viewer.in_scope(&e.credit_code, &e.township) {
+                return Err(RuleError::new(
+                    "R2",
+                    format!("{} has no scope over enterprise {}", viewer.id, e.credit_code),
+                )
+                .into());
+            }
+            Ok(e)
+        })
     }
 
-    /// Enterprises, optionally of one township, by name.
-    pub fn enterprises(&self, township: Option<&str>) -> Result<Vec<Enterprise>> {
+    /// How many enterprises this store knows (for `paicha info`).
+    pub fn enterprise_count(&self) -> Result<usize> {
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM enterprises", [], |r| r.get::<_, i64>(0))? as usize))
+    }
+
+    /// The enterprises in `viewer`'s scope (R2), optionally of one township, by name.
+    pub fn enterprises(&self, viewer: &str, township: Option<&str>) -> Result<Vec<Enterprise>> {
         self.read(|c| {
+            let viewer = person_in(c, viewer)?;
             let mut stmt =
                 c.prepare("SELECT json FROM enterprises WHERE (?1 IS NULL OR township = ?1) ORDER BY township, name")?;
             let rows = stmt.query_map([township], |r| r.get::<_, String>(0))?;
             let mut out = vec![];
             for j in rows {
-                out.push(serde_json::from_str(&j?).map_err(|e| Error::invalid("enterprise", e.to_string()))?);
+                let e: Enterprise =
+                    serde_json::from_str(&j?).map_err(|e| Error::invalid("enterprise", e.to_string()))?;
+                if viewer.in_scope(&e.credit_code, &e.township) {
+                    out.push(e);
+                }
             }
             Ok(out)
         })
     }
 
-    /// Publishes a template version (R3: a published version never changes).
-    /// Returns false if the identical version was already there.
-    pub fn import_template(&self, t: &Template) -> Result<bool> {
-        self.write(|tx| put_template(tx, t))
+    /// Publishes a template version as district admin `by` (R2; R3: a
+    /// published version never changes). Returns false if the identical
+    /// version was already there.
+    pub fn import_template(&self, by: &str, t: &Template) -> Result<bool> {
+        self.write(|tx| {
+            crate::people::check_manages_reference(&person_in(tx, by)?, "templates")?;
+            put_template(tx, t)
+        })
     }
 
     /// A template version, or the latest version when `version` is None.
@@ -236,9 +300,12 @@ impl Store {
         self.read(policy_in)
     }
 
-    /// Replaces the policy (all its versions). Validated first.
-    pub fn set_policy(&self, policy: &Policy) -> Result<()> {
+    /// Replaces the policy (all its versions) as district admin `by` (R2). Validated first.
+    pub fn set_policy(&self, by: &str, policy: &Policy) -> Result<()> {
         policy.validate().map_err(|e| Error::invalid("policy", e))?;
-        self.write(|tx| store_policy(tx, policy))
+        self.write(|tx| {
+            crate::people::check_manages_reference(&person_in(tx, by)?, "the policy")?;
+            store_policy(tx, policy)
+        })
     }
 }

@@ -373,19 +373,9 @@ impl Store {
 
 fn apply_reference(tx: &Connection, reference: &ReferenceData) -> Result<()> {
     for p in &reference.people {
-        let json = serde_json::to_string(p).map_err(|e| Error::invalid("person", e.to_string()))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO people(id, role, json) VALUES (?1, ?2, ?3)",
-            params![p.id, p.role.as_str(), json],
-        )?;
+        reference::put_person_in(tx, p)?;
     }
-    for e in &reference.enterprises {
-        let json = serde_json::to_string(e).map_err(|x| Error::invalid("enterprise", x.to_string()))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO enterprises(credit_code, name, township, grid, risk_colour, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![e.credit_code, e.name, e.township, e.grid, e.risk_colour.as_str(), json],
-        )?;
-    }
+    reference::put_enterprises_in(tx, &reference.enterprises)?;
     reference::store_policy(tx, &reference.policy)?;
     meta_set(tx, "reference_version", &reference.version.to_string())?;
     Ok(())

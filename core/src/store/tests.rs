@@ -3,6 +3,7 @@ use crate::demo;
 use crate::hazard::{Action, GovernancePlan, Handling, Level, Status};
 use crate::inspection::{AnswerValue, Source};
 use crate::photo::PhotoRole;
+use crate::policy::Policy;
 use crate::stats::{GroupBy, Period};
 use crate::RuleError;
 
@@ -39,10 +40,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create(&dir.path().join("store"), "tablet-1").unwrap();
-    for p in demo::people() {
-        store.put_person(&p).unwrap();
-    }
-    store.import_enterprises(demo::enterprises()).unwrap();
+    store.seed_demo_district().unwrap();
     let a = demo::credit_code(1);
     Fixture { dir, store, a }
 }
@@ -359,7 +357,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     // Invalid credit code: the whole import is refused.
     let mut es = demo::enterprises();
     es[1].credit_code = "91320583MA1XXXXX01".into();
-    let err = f.store.import_enterprises(es).unwrap_err();
+    let err = f.store.import_enterprises("admin-xu", es).unwrap_err();
     assert!(err.to_string().contains("enterprise #2"), "{err}");
     // Unknown template version.
     let err = f
@@ -405,7 +403,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     // R3: a published template version never changes.
     let mut tpl = f.store.template("fire-safety", Some(1)).unwrap();
     tpl.title.push_str("（改）");
-    assert!(f.store.import_template(&tpl).unwrap_err().to_string().starts_with("R3:"));
+    assert!(f.store.import_template("admin-xu", &tpl).unwrap_err().to_string().starts_with("R3:"));
 
     assert_eq!(before, f.fingerprint());
     // Answer for an item that does not exist.
@@ -567,4 +565,48 @@ fn lists_use_server_time_once_known_r10() {
     let server_now = f.store.server_now().unwrap();
     assert!(server_now.0 - Timestamp::now().0 > 86_400_000 * 2 - 60_000);
     assert_eq!(f.store.overdue("sup-chen", server_now).unwrap().len(), 1);
+}
+
+#[test]
+fn only_a_district_admin_manages_reference_data() {
+    let f = fixture();
+    let before = f.fingerprint();
+    let mut boss = demo::person_by_id("admin-xu").unwrap();
+    boss.id = "boss".into();
+    let tpl = f.store.template("fire-safety", Some(1)).unwrap();
+    let mut renamed = demo::enterprises();
+    renamed[0].name = "改名公司".into();
+    for who in ["ent-a", "insp-wang", "sup-chen"] {
+        let e = f.store.put_person(who, &boss).unwrap_err();
+        assert!(e.to_string().starts_with("R2:") && e.to_string().contains("district admin"), "{e}");
+        assert!(f.store.import_enterprises(who, renamed.clone()).unwrap_err().to_string().starts_with("R2:"));
+        assert!(f.store.set_policy(who, &Policy::default()).unwrap_err().to_string().starts_with("R2:"));
+        let mut t2 = tpl.clone();
+        t2.version = 2;
+        assert!(f.store.import_template(who, &t2).unwrap_err().to_string().starts_with("R2:"));
+    }
+    assert_eq!(before, f.fingerprint());
+    assert_eq!(f.store.enterprise("admin-xu", &f.a).unwrap().name, demo::enterprises()[0].name);
+    f.store.put_person("admin-xu", &boss).unwrap();
+    // An empty registry starts with a district admin adding themself.
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = Store::create(&dir.path().join("s"), "t").unwrap();
+    let wang = demo::person_by_id("insp-wang").unwrap();
+    assert!(fresh.put_person("insp-wang", &wang).unwrap_err().to_string().starts_with("R2:"));
+    fresh.put_person("admin-xu", &demo::person_by_id("admin-xu").unwrap()).unwrap();
+    fresh.put_person("admin-xu", &wang).unwrap();
+}
+
+#[test]
+fn the_enterprise_register_is_scoped_too() {
+    let f = fixture();
+    let codes = |who: &str| -> Vec<String> {
+        f.store.enterprises(who, None).unwrap().into_iter().map(|e| e.credit_code).collect()
+    };
+    assert_eq!(codes("ent-a"), vec![f.a.clone()]);
+    assert_eq!(codes("admin-xu").len(), 4);
+    assert!(codes("insp-wang").iter().all(|c| *c != demo::credit_code(4)), "周市镇 is not wang's");
+    let other = demo::credit_code(2);
+    assert!(f.store.enterprise("ent-a", &other).unwrap_err().to_string().starts_with("R2:"));
+    assert!(f.store.enterprise("insp-zhou", &f.a).unwrap_err().to_string().starts_with("R2:"));
 }

@@ -130,8 +130,12 @@ pub fn enroll(store: &Store, server_url: &str, code: &str) -> Result<Person> {
         return Err(server_error(status, &bytes));
     }
     let r: EnrollResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
-    store.apply_reference(&r.reference)?;
-    store.put_person(&r.user)?;
+    // The district's registry, with this tablet's user in it.
+    let mut reference = r.reference;
+    if !reference.people.iter().any(|p| p.id == r.user.id) {
+        reference.people.push(r.user.clone());
+    }
+    store.apply_reference(&reference)?;
     store.set_server_link(
         &ServerLink { url: server_url.trim_end_matches('/').to_string(), token: r.token },
         &r.user.id,
