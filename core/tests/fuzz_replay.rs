@@ -17,8 +17,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// A fuzz target's body: takes the input, returns unless the input reveals a bug.
+type Body = fn(&[u8]);
+
 /// Every fuzz target and its body.
-const TARGETS: [(&str, fn(&[u8])); 3] =
+const TARGETS: [(&str, Body); 3] =
     [("wire_decode", run_wire_decode), ("doc_load", run_doc_load), ("upload_validate", run_upload_validate)];
 
 fn fuzz_dir() -> PathBuf {
