@@ -16,7 +16,7 @@ use paicha_core::hazard::{next_event, Action, EnterpriseRef, Event, Handling, Ha
 use paicha_core::inspection::{Answer, AnswerValue, Completion, InspectionHeader, Signature, Source};
 use paicha_core::people::{Actor, Person};
 use paicha_core::policy::Policy;
-use paicha_core::sync::validate::{validate_upload, Accepted, Refusal, Uploader};
+use paicha_core::sync::validate::{validate_upload, Accepted, Clocks, MemoryView, UploadError, Uploader};
 use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest, SyncResponse};
 use paicha_core::time::Timestamp;
 use std::sync::OnceLock;
@@ -63,7 +63,7 @@ pub fn run_doc_load(data: &[u8]) {
         let _ = doc.kind();
         let keys = doc.keys();
         for key in &keys {
-            let _ = doc.raw_values(key);
+            let _ = doc.values(key);
         }
         let _ = doc.events();
         let _ = doc.inspection();
@@ -120,6 +120,8 @@ pub struct UploadFixture {
     pub server_doc: Vec<u8>,
     /// The report event in it.
     pub report: Event,
+    /// What the server knows besides the record: the demo district.
+    pub view: MemoryView,
 }
 
 /// Builds the fixture. The one place that constructs the upload's server
@@ -169,6 +171,7 @@ pub fn upload_fixture() -> UploadFixture {
         max_bytes: 1 << 20,
         server_doc: doc.save(),
         report,
+        view: MemoryView::demo(),
     }
 }
 
@@ -178,7 +181,7 @@ fn fixture() -> &'static UploadFixture {
 }
 
 /// Validates `changes` as an upload from the fixture's device to `target`.
-pub fn validate(target: Target, changes: &[u8]) -> Result<Accepted, Refusal> {
+pub fn validate(target: Target, changes: &[u8]) -> Result<Accepted, UploadError> {
     let f = fixture();
     let who = Uploader { device_id: &f.device_id, actor_hex: &f.actor_hex, person: &f.person };
     let (doc_id, kind) = match target {
@@ -192,7 +195,9 @@ pub fn validate(target: Target, changes: &[u8]) -> Result<Accepted, Refusal> {
         Target::NewHazard | Target::NewInspection => None,
     };
     let upload = DocUpload { doc_id: doc_id.into(), kind: kind.into(), changes: Bytes(changes.to_vec()) };
-    validate_upload(server.as_mut(), &upload, &who, &f.policy, &|_| None, NOW, f.max_bytes)
+    // The server receives the uploads a day after the fixture was made.
+    let clocks = Clocks { server_now: Timestamp(NOW.0 + 86_400_000), device_offset_ms: None };
+    validate_upload(server.as_mut(), &upload, &who, &f.policy, &f.view, clocks, f.max_bytes)
 }
 
 /// The fixture's hidden danger as the device has it (the server's copy),
@@ -256,7 +261,9 @@ pub fn upload_seeds() -> Vec<(&'static str, Vec<u8>, bool)> {
     // The device's whole hidden danger: a replay of what the server has.
     out.push(("report-replay", device_hazard(&DEVICE_ACTOR).save(), true));
     // A new event on top of the server's document: only the new change...
-    let criteria = follow_up("e2", Action::CriteriaMet { reasons: vec!["composite group 1/2".into()] });
+    // A follow-up the rules accept: the inspector edits the description.
+    let edit = paicha_core::hazard::Edit { description: Some("改写".into()), ..Default::default() };
+    let criteria = follow_up("e2", Action::Edit(edit));
     let mut doc = device_hazard(&DEVICE_ACTOR);
     doc.add_event(&criteria).expect("event");
     out.push(("criteria-met-incremental", doc.save_incremental(), true));
@@ -271,7 +278,7 @@ pub fn upload_seeds() -> Vec<(&'static str, Vec<u8>, bool)> {
     doc.add_event(&criteria).expect("event");
     out.push(("other-actor-refused", doc.save_incremental(), false));
     // An inspection with answers, completed.
-    let answers = [("1.1", AnswerValue::Conforms), ("1.2", AnswerValue::DoesNotConform)];
+    let answers = [("SM-01", AnswerValue::Conforms), ("SM-02", AnswerValue::DoesNotConform)];
     out.push(("inspection-completed", inspection_doc(&DEVICE_ACTOR, &answers, true).save(), true));
     out
 }
