@@ -708,6 +708,13 @@ pub enum Escalation {
         /// Calendar days past the deadline.
         overdue_days: i64,
     },
+    /// A major hidden danger whose district verification (核销) did not come
+    /// within the policy's days after the enterprise asked to resume work
+    /// (R11): the district is alerted.
+    VerificationLate {
+        /// Calendar days past the verification's due day.
+        days_late: i64,
+    },
 }
 
 impl Escalation {
@@ -718,6 +725,7 @@ impl Escalation {
             Escalation::Reminder { .. } => "reminder",
             Escalation::Township { .. } => "township",
             Escalation::District { .. } => "district",
+            Escalation::VerificationLate { .. } => "verification_late",
         }
     }
 }
@@ -812,7 +820,7 @@ impl Hazard {
 
     /// The escalation level at `now` under `policy` (R10).
     pub fn escalation(&self, now: Timestamp, policy: &Policy) -> Escalation {
-        escalation(self.status, self.level, self.deadline, now, policy)
+        escalation(self.status, self.level, self.deadline, self.resumption_requested_at, now, policy)
     }
 
     /// When the district's verification is due, once the enterprise asked to resume work (R11).
@@ -847,24 +855,56 @@ pub fn overdue_days(status: Status, deadline: NaiveDate, now: Timestamp) -> i64 
     days_between(deadline, now.cst_date())
 }
 
-/// R10 as a function of the projected fields, so lists can compute it without
-/// loading documents.
-pub fn escalation(status: Status, level: Level, deadline: NaiveDate, now: Timestamp, policy: &Policy) -> Escalation {
+/// Calendar days (CST) a major hidden danger's district verification is
+/// late: it is due within the policy's days of the enterprise's request to
+/// resume work (R11). 0 when not late, not asked, closed or general.
+pub fn verification_late_days(
+    status: Status,
+    level: Level,
+    resumption_requested_at: Option<Timestamp>,
+    now: Timestamp,
+    policy: &Policy,
+) -> i64 {
+    let Some(asked) = resumption_requested_at else { return 0 };
+    if level != Level::Major || !status.is_open() {
+        return 0;
+    }
+    let asked = asked.cst_date();
+    let due = asked + chrono::Duration::days(policy.at(asked).verification_days_after_resumption_request.into());
+    if now <= end_of_cst_day(due) {
+        return 0;
+    }
+    days_between(due, now.cst_date())
+}
+
+/// R10 (and R11's verification limit) as a function of the projected
+/// fields, so lists can compute it without loading documents.
+pub fn escalation(
+    status: Status,
+    level: Level,
+    deadline: NaiveDate,
+    resumption_requested_at: Option<Timestamp>,
+    now: Timestamp,
+    policy: &Policy,
+) -> Escalation {
     if !status.is_open() {
         return Escalation::None;
     }
     let p = policy.at(now.cst_date());
     let overdue = overdue_days(status, deadline, now);
+    let district_after = match level {
+        Level::General => p.district_after_overdue_days_general,
+        Level::Major => p.district_after_overdue_days_major,
+    };
+    if overdue > i64::from(district_after) {
+        return Escalation::District { overdue_days: overdue };
+    }
+    let late = verification_late_days(status, level, resumption_requested_at, now, policy);
+    if late > 0 {
+        return Escalation::VerificationLate { days_late: late };
+    }
     if overdue > 0 {
-        let district_after = match level {
-            Level::General => p.district_after_overdue_days_general,
-            Level::Major => p.district_after_overdue_days_major,
-        };
-        return if overdue > i64::from(district_after) {
-            Escalation::District { overdue_days: overdue }
-        } else {
-            Escalation::Township { overdue_days: overdue }
-        };
+        return Escalation::Township { overdue_days: overdue };
     }
     let days_left = days_between(now.cst_date(), deadline);
     let first_reminder = p.reminder_days_before.iter().copied().max().unwrap_or(0);

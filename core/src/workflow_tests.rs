@@ -384,6 +384,21 @@ fn r11_major_two_level_closure_with_plan_listing_suspension() {
     );
     let h = s.act("ent-a", Action::RequestResumption { note: "申请复产".into() }, "2026-11-22T09:00+08:00").unwrap();
     assert_eq!(h.verification_due(&s.policy), Some(day("2026-12-02")));
+    // R11: a verification not done within 10 days of the request is escalated
+    // to the district like an overdue one, even before the deadline.
+    let esc = |at: &str| {
+        crate::hazard::escalation(
+            Status::PendingVerification,
+            Level::Major,
+            day("2027-01-31"),
+            h.resumption_requested_at,
+            t(at),
+            &s.policy,
+        )
+    };
+    assert_eq!(esc("2026-12-02T23:59+08:00"), Escalation::None);
+    assert_eq!(esc("2026-12-03T00:00+08:00"), Escalation::VerificationLate { days_late: 1 });
+    assert_eq!(esc("2026-12-05T12:00+08:00").as_str(), "verification_late");
     let h = s.act("admin-xu", Action::Verify { approve: true, opinion: "核销".into() }, "2026-11-25").unwrap();
     assert_eq!(h.status, Status::Closed);
     assert_eq!(h.closure.unwrap().kind, ClosureKind::Verified);

@@ -91,7 +91,7 @@ impl From<Escalation> for EscalationLevel {
             Escalation::None => EscalationLevel::None,
             Escalation::Reminder { .. } => EscalationLevel::Reminder,
             Escalation::Township { .. } => EscalationLevel::Township,
-            Escalation::District { .. } => EscalationLevel::District,
+            Escalation::District { .. } | Escalation::VerificationLate { .. } => EscalationLevel::District,
         }
     }
 }

@@ -280,7 +280,10 @@ fn main() {
             let policy = storage.policy().unwrap_or_else(|e| fail(e));
             let rows: Vec<_> = list
                 .iter()
-                .filter(|h| h.overdue_days(now) > 0)
+                .filter(|h| {
+                    h.overdue_days(now) > 0
+                        || matches!(h.escalation(now, &policy), paicha_core::hazard::Escalation::VerificationLate { .. })
+                })
                 .map(|h| {
                     serde_json::json!({
                         "id": h.id, "enterprise": h.enterprise.credit_code, "township": h.enterprise.township,

@@ -171,7 +171,7 @@ fn row_to_hazard_row(r: &Row, now: Timestamp, policy: &Policy) -> rusqlite::Resu
         open_conflicts: r.get(20)?,
         resumption_requested_at: r.get::<_, Option<i64>>(21)?.map(Timestamp),
         overdue_days: overdue_days(status, deadline, now),
-        escalation: escalation(status, level, deadline, now, policy),
+        escalation: escalation(status, level, deadline, r.get::<_, Option<i64>>(21)?.map(Timestamp), now, policy),
     })
 }
 
@@ -291,6 +291,12 @@ impl Store {
     /// handling this issues the rectification order with its deadline (R5).
     /// One transaction: on any error nothing is stored.
     pub fn report_hazard(&self, by: &str, new: NewHazard, now: Timestamp) -> Result<Hazard> {
+        let photos = new.before_photos.clone();
+        let result = self.report_in(by, new, now);
+        self.after_refusal(&photos, result)
+    }
+
+    fn report_in(&self, by: &str, new: NewHazard, now: Timestamp) -> Result<Hazard> {
         self.write(|tx| {
             let actor = self.actor_in(tx, by)?;
             let enterprise = reference::enterprise_in(tx, new.enterprise.trim())?;
@@ -404,10 +410,12 @@ impl Store {
     /// (R5–R14). One durable transaction; on error nothing changes and the
     /// error names the rule.
     pub fn act(&self, by: &str, hazard_id: &str, action: Action, now: Timestamp) -> Result<Hazard> {
-        self.write(|tx| {
+        let photos: Vec<PhotoRef> = action.photos().into_iter().cloned().collect();
+        let result = self.write(|tx| {
             let actor = self.actor_in(tx, by)?;
             self.act_in(tx, actor, hazard_id, action, now)
-        })
+        });
+        self.after_refusal(&photos, result)
     }
 
     /// The full record, loaded from its document, for someone in scope (R2).
@@ -500,15 +508,25 @@ impl Store {
         )
     }
 
-    /// Open hidden dangers past their deadline at `now` (R10), most overdue first.
+    /// Open hidden dangers past their deadline at `now` (R10), and major ones
+    /// whose district verification is late after a resumption request (R11),
+    /// most overdue first.
     pub fn overdue(&self, viewer: &str, now: Timestamp) -> Result<Vec<HazardRow>> {
-        self.query_rows(
+        // Past the deadline, or (R11) a major one whose district verification
+        // may be late: asked to resume more than a day ago; the exact limit is
+        // the policy's, applied by `escalation`.
+        let rows = self.query_rows(
             viewer,
-            "status IN ('rectifying', 'pending_review', 'pending_verification') AND deadline_end < ?1",
-            vec![Value::Integer(now.0)],
+            "status IN ('rectifying', 'pending_review', 'pending_verification')
+             AND (deadline_end < ?1 OR (level = 'major' AND resumption_requested_at < ?2))",
+            vec![Value::Integer(now.0), Value::Integer(now.0 - 86_400_000)],
             "deadline_end, id",
             now,
-        )
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.overdue_days > 0 || matches!(r.escalation, Escalation::VerificationLate { .. }))
+            .collect())
     }
 
     /// Open hidden dangers whose deadline falls within `days` days of `now`.

@@ -177,18 +177,22 @@ impl Store {
     /// Records the answer to one item. Refused for an item that is not in the
     /// pinned template, an answer of the wrong kind, or a completed inspection.
     pub fn answer(&self, by: &str, inspection_id: &str, answer: NewAnswer, now: Timestamp) -> Result<Answer> {
-        self.write(|tx| self.answer_in(tx, by, inspection_id, answer, now))
+        let photos = answer.photos.clone();
+        let result = self.write(|tx| self.answer_in(tx, by, inspection_id, answer, now));
+        self.after_refusal(&photos, result)
     }
 
     /// Records several answers at once, all or nothing (answers from a file).
     pub fn answer_all(&self, by: &str, inspection_id: &str, answers: Vec<NewAnswer>, now: Timestamp) -> Result<usize> {
-        self.write(|tx| {
+        let photos: Vec<PhotoRef> = answers.iter().flat_map(|a| a.photos.iter().cloned()).collect();
+        let result = self.write(|tx| {
             let n = answers.len();
             for a in answers {
                 self.answer_in(tx, by, inspection_id, a, now)?;
             }
             Ok(n)
-        })
+        });
+        self.after_refusal(&photos, result)
     }
 
     fn answer_in(

@@ -141,6 +141,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         schema::upgrade(&mut writer, &path)?;
+        photos::remove_partial_imports(dir)?;
         let reader = connect(&path, false)?;
         let meta = |key: &str| -> Result<String> {
             writer

@@ -94,6 +94,53 @@ impl Store {
     }
 }
 
+impl Store {
+    /// After a refused action: removes the files of `photos` that no stored
+    /// record refers to, so a refused action leaves nothing behind. The
+    /// action's error is what the caller gets; a file that cannot be removed
+    /// now stays unreferenced. A photo a record holds is never removed.
+    pub(super) fn after_refusal<T>(&self, photos: &[PhotoRef], result: Result<T>) -> Result<T> {
+        if result.is_ok() || photos.is_empty() {
+            return result;
+        }
+        let recorded: Vec<bool> = match self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)")?;
+            let mut out = vec![];
+            for p in photos {
+                out.push(stmt.query_row([&p.sha256], |r| r.get(0))?);
+            }
+            Ok(out)
+        }) {
+            Ok(r) => r,
+            Err(_) => return result,
+        };
+        for (p, kept) in photos.iter().zip(recorded) {
+            if !kept {
+                // Best effort: the refusal is the error that matters to the caller.
+                let _ = std::fs::remove_file(self.photo_path(&p.sha256));
+            }
+        }
+        result
+    }
+}
+
+/// Removes the temporary files left by an import that was interrupted
+/// (a resumable download's `.part` file is kept).
+pub(super) fn remove_partial_imports(dir: &Path) -> Result<()> {
+    let root = dir.join("photos");
+    let Ok(prefixes) = std::fs::read_dir(&root) else { return Ok(()) };
+    for prefix in prefixes.flatten() {
+        let Ok(files) = std::fs::read_dir(prefix.path()) else { continue };
+        for f in files.flatten() {
+            let path = f.path();
+            if path.extension().is_some_and(|e| e == "import-part") {
+                std::fs::remove_file(&path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn photo_path(dir: &Path, sha256: &str) -> PathBuf {
     let prefix = sha256.get(..2).unwrap_or("xx");
     dir.join("photos").join(prefix).join(format!("{sha256}.jpg"))
@@ -104,7 +151,8 @@ fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    let tmp = dest.with_extension("part");
+    // Not ".part": that name is a resumable download's (sync), kept across runs.
+    let tmp = dest.with_extension("import-part");
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;

@@ -610,3 +610,114 @@ fn the_enterprise_register_is_scoped_too() {
     assert!(f.store.enterprise("ent-a", &other).unwrap_err().to_string().starts_with("R2:"));
     assert!(f.store.enterprise("insp-zhou", &f.a).unwrap_err().to_string().starts_with("R2:"));
 }
+
+fn photo_files(store: &Store) -> Vec<String> {
+    let mut out = vec![];
+    if let Ok(prefixes) = std::fs::read_dir(store.dir().join("photos")) {
+        for p in prefixes.flatten() {
+            for f in std::fs::read_dir(p.path()).unwrap().flatten() {
+                out.push(f.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_refused_action_leaves_no_photo_behind() {
+    let f = fixture();
+    let h = f.report(Level::General, "2026-11-02T10:00+08:00");
+    let kept = photo_files(&f.store);
+    // A refused report (no second inspector): its before photo goes.
+    let refused = f.store.report_hazard(
+        "insp-wang",
+        NewHazard {
+            enterprise: f.a.clone(),
+            description: Some("x".into()),
+            before_photos: vec![f.photo(7, PhotoRole::Before)],
+            ..NewHazard::default()
+        },
+        t("2026-11-03"),
+    );
+    assert_eq!(refused.unwrap_err().to_string().split(':').next(), Some("§1"));
+    assert_eq!(photo_files(&f.store), kept);
+    // Refused evidence (a supervisor cannot submit it): its after photo goes.
+    let err = f.store.act("sup-chen", &h.id, f.evidence(8), t("2026-11-03")).unwrap_err();
+    assert!(err.to_string().starts_with("R7"), "{err}");
+    assert_eq!(photo_files(&f.store), kept);
+    // A refused action that reuses a photo a record holds leaves that photo alone.
+    let mut reused = f.evidence(9);
+    if let Action::SubmitEvidence { after_photos, .. } = &mut reused {
+        after_photos.push(f.store.hazard("insp-wang", &h.id).unwrap().before_photos[0].clone());
+    }
+    f.store.act("sup-chen", &h.id, reused, t("2026-11-03")).unwrap_err();
+    assert_eq!(photo_files(&f.store), kept);
+    assert!(f.store.verify_photos().unwrap().is_empty());
+}
+
+#[test]
+fn an_ordered_hidden_danger_is_closed_by_review_not_on_the_spot() {
+    let f = fixture();
+    let insp = f
+        .store
+        .start_inspection(
+            "insp-wang",
+            new_inspection("small-manufacturing", None, &f.a, &["insp-li"], Source::Routine, true),
+            t("2026-11-02T09:00+08:00"),
+        )
+        .unwrap();
+    let report = |handling: Handling, n: u32| {
+        f.store
+            .report_hazard(
+                "insp-wang",
+                NewHazard {
+                    enterprise: f.a.clone(),
+                    inspection_id: Some(insp.header.id.clone()),
+                    item_code: Some("SM-01".into()),
+                    handling: Some(handling),
+                    before_photos: vec![f.photo(n, PhotoRole::Before)],
+                    co_inspectors: vec!["insp-li".into()],
+                    ..NewHazard::default()
+                },
+                t("2026-11-02T10:00+08:00"),
+            )
+            .unwrap()
+    };
+    let ordered = report(Handling::Deadline, 1);
+    let on_site = report(Handling::OnSite, 2);
+    let fix = |n: u32| Action::FixOnSite {
+        after_photos: vec![f.photo(n, PhotoRole::After)],
+        description: "已整改".into(),
+    };
+    let err = f.store.act("insp-wang", &ordered.id, fix(5), t("2026-11-02T11:00+08:00")).unwrap_err();
+    assert!(err.to_string().starts_with("R8") && err.to_string().contains("closed by review"), "{err}");
+    assert_eq!(f.store.hazard("insp-wang", &ordered.id).unwrap().status, Status::Rectifying);
+    let fixed = f.store.act("insp-wang", &on_site.id, fix(6), t("2026-11-02T11:00+08:00")).unwrap();
+    assert_eq!(fixed.status, Status::Closed);
+}
+
+#[test]
+fn a_late_district_verification_is_on_the_overdue_list() {
+    let f = fixture();
+    let h = f.report(Level::Major, "2026-11-02T10:00+08:00");
+    let plan = GovernancePlan {
+        objectives: "a".into(),
+        methods: "b".into(),
+        funds_and_materials: "c".into(),
+        responsible: "d".into(),
+        time_limits: "e".into(),
+        safety_and_emergency: "f".into(),
+        ..GovernancePlan::default()
+    };
+    f.store.act("ent-a", &h.id, Action::SubmitPlan { plan }, t("2026-11-03")).unwrap();
+    f.store.act("ent-a", &h.id, f.evidence(2), t("2026-11-04")).unwrap();
+    f.store.act("sup-chen", &h.id, Action::Review { approve: true, opinion: "同意".into() }, t("2026-11-05")).unwrap();
+    f.store.act("ent-a", &h.id, Action::RequestResumption { note: "申请复产".into() }, t("2026-11-06")).unwrap();
+    // The deadline (30 days) has not passed; the verification is due on 11-16.
+    assert!(f.store.overdue("admin-xu", t("2026-11-16T20:00+08:00")).unwrap().is_empty());
+    let rows = f.store.overdue("admin-xu", t("2026-11-18T09:00+08:00")).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].escalation, crate::hazard::Escalation::VerificationLate { days_late: 2 });
+    assert_eq!(rows[0].overdue_days, 0);
+}
