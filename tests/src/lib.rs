@@ -82,6 +82,16 @@ impl Server {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Peak resident memory of the server process so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// CPU seconds the server process has used so far (Linux).
     pub fn cpu_seconds(&self) -> f64 {
         cpu_seconds_of(&format!("/proc/{}/stat", self.child.id()))
@@ -136,6 +146,87 @@ impl Tablet {
         std::fs::write(&p, [b"\xFF\xD8\xFF\xE0".as_slice(), name.as_bytes()].concat()).unwrap();
         p
     }
+}
+
+/// CPU seconds (user + system) of a process from its `/proc/.../stat` (Linux, 100 ticks/s).
+/// A device whose user runs modified software: only its enrollment (token
+/// and Automerge actor id) is real; it writes and uploads raw changes itself.
+pub struct RawDevice {
+    /// Device id.
+    pub device: String,
+    /// Its user, as the demo registry has them.
+    pub person: paicha_core::people::Person,
+    /// The actor id bound at enrollment.
+    pub actor: Vec<u8>,
+    /// The device token.
+    pub token: String,
+}
+
+impl RawDevice {
+    /// Registers `device` for `user` and enrolls it with actor id `[n; 16]`-ish.
+    pub fn enroll(server: &Server, device: &str, user: &str, n: u8) -> RawDevice {
+        let code = server.device(device, user);
+        let actor = vec![0xA0 ^ n; 16];
+        let hex: String = actor.iter().map(|b| format!("{b:02x}")).collect();
+        let body = serde_json::json!({ "code": code, "device_id": device, "actor": hex });
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}/v1/enroll", server.url))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let v: serde_json::Value = serde_json::from_slice(&resp.bytes().unwrap()).unwrap();
+        RawDevice {
+            device: device.into(),
+            person: paicha_core::demo::person_by_id(user).unwrap(),
+            actor,
+            token: v["token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// The actor as this device's events name it (registry role and scope).
+    pub fn registry_actor(&self) -> paicha_core::people::Actor {
+        let person = paicha_core::people::Person { certificate_no: None, ..self.person.clone() };
+        paicha_core::people::Actor { person, device_id: self.device.clone() }
+    }
+
+    /// Uploads raw changes of one record; `device_time` is the request's clock reading.
+    pub fn upload(
+        &self,
+        server: &Server,
+        id: &str,
+        kind: &str,
+        changes: Vec<u8>,
+        device_time: Option<i64>,
+    ) -> paicha_core::sync::wire::SyncResponse {
+        use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest};
+        let req = SyncRequest {
+            cursor: u64::MAX / 2,
+            reference_version: u64::MAX / 2,
+            uploads: vec![DocUpload { doc_id: id.into(), kind: kind.into(), changes: Bytes(changes) }],
+            page_size: 1,
+            device_time,
+        };
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}/v1/sync", server.url))
+            .bearer_auth(&self.token)
+            .body(wire::encode(&req))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{}", resp.text().unwrap_or_default());
+        wire::decode(&resp.bytes().unwrap()).unwrap()
+    }
+}
+
+/// The server's stored snapshot of a record, read from its database file.
+pub fn stored_snapshot(server: &Server, id: &str) -> Option<Vec<u8>> {
+    let c = rusqlite::Connection::open_with_flags(
+        server.data.path().join("server.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    c.query_row("SELECT snapshot FROM documents WHERE id = ?1", [id], |r| r.get(0)).ok()
 }
 
 /// CPU seconds (user + system) of a process from its `/proc/.../stat` (Linux, 100 ticks/s).

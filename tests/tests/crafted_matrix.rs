@@ -25,40 +25,17 @@ use paicha_core::photo::{PhotoRef, PhotoRole};
 use paicha_core::policy::Policy;
 use paicha_core::store::NewHazard;
 use paicha_core::sync::validate::{MemoryView, ServerView};
-use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest, SyncResponse};
+use paicha_core::sync::wire::SyncResponse;
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
 use paicha_core::workflow::{decide, Context};
-use paicha_scenarios::{Server, Tablet};
+use paicha_scenarios::{RawDevice, Server, Tablet};
 use rusqlite::OptionalExtension;
 
-/// A device whose user runs modified software: only its token and actor id are real.
-struct Hostile {
-    device: String,
-    person: Person,
-    actor: Vec<u8>,
-    token: String,
-}
+type Hostile = RawDevice;
 
 fn enroll_raw(server: &Server, device: &str, user: &str, n: u8) -> Hostile {
-    let code = server.device(device, user);
-    let actor = vec![0xA0 ^ n; 16];
-    let hex: String = actor.iter().map(|b| format!("{b:02x}")).collect();
-    let body = serde_json::json!({ "code": code, "device_id": device, "actor": hex });
-    let resp = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/enroll", server.url))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let v: serde_json::Value = serde_json::from_slice(&resp.bytes().unwrap()).unwrap();
-    Hostile {
-        device: device.into(),
-        person: demo::person_by_id(user).unwrap(),
-        actor,
-        token: v["token"].as_str().unwrap().into(),
-    }
+    RawDevice::enroll(server, device, user, n)
 }
 
 /// The server's database, read directly: stored snapshots and the quarantine.
@@ -77,21 +54,7 @@ impl ServerDb {
 }
 
 fn upload(server: &Server, who: &Hostile, id: &str, kind: &str, changes: Vec<u8>) -> SyncResponse {
-    let req = SyncRequest {
-        cursor: u64::MAX / 2,
-        reference_version: u64::MAX / 2,
-        uploads: vec![DocUpload { doc_id: id.into(), kind: kind.into(), changes: Bytes(changes) }],
-        page_size: 1,
-        device_time: Some(Timestamp::now().0),
-    };
-    let resp = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/sync", server.url))
-        .bearer_auth(&who.token)
-        .body(wire::encode(&req))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{}", resp.text().unwrap_or_default());
-    wire::decode(&resp.bytes().unwrap()).unwrap()
+    who.upload(server, id, kind, changes, Some(Timestamp::now().0))
 }
 
 /// Counts cases and disagreements; a disagreement is printed and fails the test at the end.

@@ -334,7 +334,13 @@ impl Store {
             for section in &template.sections {
                 for item in &section.items {
                     let (answer, note) = match answers.get(&item.code) {
-                        Some((v, n)) => (serde_json::from_str::<AnswerValue>(v).ok(), n.clone()),
+                        Some((v, n)) => (
+                            Some(serde_json::from_str::<AnswerValue>(v).map_err(|e| Error::Document {
+                                id: id.to_string(),
+                                detail: format!("answer to {} is unreadable: {e}", item.code),
+                            })?),
+                            n.clone(),
+                        ),
                         None => (None, String::new()),
                     };
                     out.push(ItemRow {

@@ -57,7 +57,26 @@ pub struct ServerLink {
 fn heads_of(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let json: Option<String> =
         conn.query_row("SELECT server_heads FROM sync_docs WHERE doc_id = ?1", [id], |r| r.get(0)).optional()?;
-    Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+    match json {
+        None => Ok(vec![]),
+        Some(j) => serde_json::from_str(&j).map_err(|e| Error::Document {
+            id: id.to_string(),
+            detail: format!("the server heads stored for this record are unreadable ({e}): '{j}'"),
+        }),
+    }
+}
+
+/// A number kept in `meta`, 0 when never set; an unreadable one is an error
+/// naming the key, never read as 0 (a cursor of 0 would download everything
+/// again, a wrong clock offset would misdate overdue lists).
+fn meta_number<T: std::str::FromStr>(c: &Connection, key: &str) -> Result<Option<T>> {
+    match meta_get(c, key)? {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::Document { id: "meta".into(), detail: format!("{key} holds '{v}', not a number") }),
+    }
 }
 
 fn set_heads(conn: &Connection, id: &str, heads: &[String], dirty: bool) -> Result<()> {
@@ -109,15 +128,14 @@ impl Store {
     /// the last sync (R10: overdue and escalation are computed on server time
     /// where known). Events keep the device's own time (R1).
     pub fn server_now(&self) -> Result<Timestamp> {
-        let offset: i64 =
-            self.read(|c| Ok(meta_get(c, "clock_offset_ms")?.and_then(|v| v.parse().ok()).unwrap_or(0)))?;
+        let offset: i64 = self.read(|c| Ok(meta_number(c, "clock_offset_ms")?.unwrap_or(0)))?;
         Ok(Timestamp::now().plus_millis(offset))
     }
 
     /// The position in the server's change log and the reference data version.
     pub fn sync_cursor(&self) -> Result<(u64, u64)> {
         self.read(|c| {
-            let n = |k: &str| -> Result<u64> { Ok(meta_get(c, k)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+            let n = |k: &str| -> Result<u64> { Ok(meta_number(c, k)?.unwrap_or(0)) };
             Ok((n("sync_cursor")?, n("reference_version")?))
         })
     }
@@ -362,7 +380,9 @@ impl Store {
                     kind: r.get(2)?,
                     rule: r.get(3)?,
                     message: r.get(4)?,
-                    events: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+                    events: serde_json::from_str(&r.get::<_, String>(5)?).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
+                    })?,
                     refused_at: Timestamp(r.get(6)?),
                 })
             })?;
