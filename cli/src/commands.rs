@@ -13,10 +13,10 @@ use paicha_core::people::{Person, Role};
 use paicha_core::photo::{Gps, PhotoRef, PhotoRole};
 use paicha_core::policy::Policy;
 use paicha_core::stats::{GroupBy, Period};
-use paicha_core::store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
 use paicha_core::template::Template;
 use paicha_core::time::{parse_date, Timestamp};
-use paicha_core::Error;
+use paicha_store::Error;
+use paicha_store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
 use std::path::Path;
 
 /// A CLI failure: a core error or a usage mistake, with an exit code.
@@ -167,7 +167,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Enroll { server, code } => {
-            let user = paicha_core::sync::client::enroll(&ctx.store, &server, &code)?;
+            let user = paicha_store::client::enroll(&ctx.store, &server, &code)?;
             ctx.out.value(
                 &serde_json::json!({ "server": server, "user": user }),
                 &format!(
@@ -181,7 +181,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Sync { progress } => {
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            let show = |p: &paicha_core::sync::client::Progress| {
+            let show = |p: &paicha_store::client::Progress| {
                 if progress {
                     eprintln!(
                         "sync: {} docs up, {} docs down, {} B up, {} B down, {} requests",
@@ -189,7 +189,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     );
                 }
             };
-            let report = paicha_core::sync::client::sync(&ctx.store, &Default::default(), &show, &cancel)?;
+            let report = paicha_store::client::sync(&ctx.store, &Default::default(), &show, &cancel)?;
             let mut text = format!(
                 "synced: {} documents up, {} down ({} B up, {} B down, {} requests)",
                 report.progress.docs_up,

@@ -3,7 +3,7 @@
 
 use paicha_core::enterprise::{Contact, Enterprise, RiskColour, SizeClass};
 use paicha_core::inspection::AnswerValue;
-use paicha_core::store::NewAnswer;
+use paicha_store::NewAnswer;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -5,9 +5,9 @@ use paicha_core::hazard::{Hazard, HistoryEntry};
 use paicha_core::inspection::Inspection;
 use paicha_core::policy::Policy;
 use paicha_core::stats::StatsRow;
-use paicha_core::store::{CompletionReport, HazardRow, ItemRow};
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
+use paicha_store::{CompletionReport, HazardRow, ItemRow};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -18,7 +18,9 @@
 //! collide on one key: Automerge keeps both and [`RecordDoc::answer_conflicts`]
 //! reports them.
 
-use crate::error::{Error, Result};
+use crate::error::DocError;
+
+type Result<T> = std::result::Result<T, DocError>;
 use crate::hazard::Event;
 use crate::inspection::{Answer, Completion, Inspection, InspectionHeader};
 use automerge::{transaction::Transactable, ActorId, AutoCommit, ReadDoc, Value, ROOT};
@@ -46,8 +48,8 @@ pub struct RecordDoc {
     saved: Vec<automerge::ChangeHash>,
 }
 
-fn doc_err(id: &str, e: impl std::fmt::Display) -> Error {
-    Error::Document { id: id.to_string(), detail: e.to_string() }
+fn doc_err(id: &str, e: impl std::fmt::Display) -> DocError {
+    DocError { id: id.to_string(), detail: e.to_string() }
 }
 
 /// A short name of an Automerge value's type, for error messages.

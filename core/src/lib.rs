@@ -1,15 +1,19 @@
 //! # paicha-core
 //!
 //! The shared core of paicha: the domain of hidden-danger inspection and the
-//! 30-day rectification loop (`../shared/domain.md`), and the offline store a
-//! tablet keeps its work in.
+//! 30-day rectification loop (docs/rules.md), records as Automerge documents,
+//! and the sync protocol. No I/O: the tablet's store (`paicha-store`) and the
+//! sync server (`paicha-server`) both build on it and run the same rules.
 //!
 //! Layers, from the inside out:
 //! - pure domain, no I/O: [`time`], [`credit_code`], [`people`], [`enterprise`],
 //!   [`policy`], [`template`], [`inspection`], [`hazard`] (records as a fold of
 //!   events), [`workflow`] (the rule function), [`stats`];
-//! - documents: [`doc`] maps records to Automerge documents;
-//! - storage: [`store`] keeps documents and projections in SQLite, photos on disk.
+//! - rules shared by tablet and server: [`reporting`] (what a report may
+//!   claim, R4/R13/§1), the checks in [`inspection`] and [`workflow`];
+//! - documents: [`kinds`] (the registry of record kinds), [`doc`] maps records
+//!   to Automerge documents;
+//! - protocol: [`sync`] (the wire format and the server's upload validation).
 //!
 //! A hidden danger is a list of immutable events; its state is a deterministic
 //! fold over them, so replicas that merged the same events agree (R14):
@@ -34,10 +38,9 @@ pub mod photo;
 pub mod policy;
 pub mod reporting;
 pub mod stats;
-pub mod store;
 pub mod sync;
 pub mod template;
 pub mod time;
 pub mod workflow;
 
-pub use error::{Error, Result, RuleError};
+pub use error::{DocError, RuleError};

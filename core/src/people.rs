@@ -140,6 +140,28 @@ pub fn check_manages_reference(p: &Person, what: &str) -> Result<(), crate::erro
     }
 }
 
+/// R2 as SQL, for the tablet's lists and the server's downloads alike: the
+/// condition restricting rows with `township` and `enterprise` columns
+/// (prefixed by `table`, for example `d.`) to `viewer`'s scope, with
+/// numbered placeholders starting at `?{first}`, and the text values to bind
+/// to them in order. Scope is decided here and in [`Person::in_scope`] only.
+pub fn scope_sql(viewer: &Person, table: &str, first: usize) -> (String, Vec<String>) {
+    match viewer.role {
+        Role::DistrictAdmin => ("1".into(), vec![]),
+        Role::Enterprise => match &viewer.enterprise {
+            Some(e) => (format!("{table}enterprise = ?{first}"), vec![e.clone()]),
+            None => ("0".into(), vec![]),
+        },
+        Role::Inspector | Role::Supervisor => {
+            if viewer.townships.is_empty() {
+                return ("0".into(), vec![]);
+            }
+            let marks: Vec<String> = (0..viewer.townships.len()).map(|i| format!("?{}", first + i)).collect();
+            (format!("{table}township IN ({})", marks.join(", ")), viewer.townships.clone())
+        }
+    }
+}
+
 /// Who did something, from which device: stored inside every event (R1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {

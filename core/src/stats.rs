@@ -5,7 +5,6 @@
 
 use crate::enterprise::RiskColour;
 use crate::hazard::{Level, Status};
-use crate::store::HazardRow;
 use crate::time::{end_of_cst_day, Timestamp};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -87,24 +86,6 @@ pub struct StatsInput {
     pub on_site: bool,
     /// Listed for supervision.
     pub listed: bool,
-}
-
-impl From<&HazardRow> for StatsInput {
-    fn from(r: &HazardRow) -> Self {
-        StatsInput {
-            township: r.township.clone(),
-            sector: r.sector.clone(),
-            enterprise: r.enterprise.clone(),
-            risk_colour: r.risk_colour,
-            level: r.level,
-            status: r.status,
-            reported_at: r.reported_at,
-            deadline: r.deadline,
-            closed_at: r.closed_at,
-            on_site: r.closure_kind.as_deref() == Some("on_site"),
-            listed: r.listed.is_some(),
-        }
-    }
 }
 
 /// One line of statistics.

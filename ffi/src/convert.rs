@@ -3,8 +3,8 @@
 //! `YYYY-MM-DD` strings in China Standard Time.
 
 use paicha_core::hazard::{self, Escalation, Hazard, HistoryEntry};
-use paicha_core::store::{CompletionReport, HazardRow, RefusedEdit};
-use paicha_core::sync::client::SyncReport;
+use paicha_store::client::SyncReport;
+use paicha_store::{CompletionReport, HazardRow, RefusedEdit};
 
 /// 隐患等级.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

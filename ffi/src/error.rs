@@ -1,7 +1,7 @@
 //! The one error type that crosses the FFI, designed for the app developer:
 //! each variant says what the app can do about it.
 
-use paicha_core::Error;
+use paicha_store::Error;
 
 /// What went wrong, in a form an app can act on.
 #[derive(Debug, thiserror::Error, uniffi::Error)]

@@ -6,9 +6,9 @@ use paicha_core::hazard::{Action, GovernancePlan, Handling};
 use paicha_core::inspection::{AnswerValue, Source};
 use paicha_core::photo::{PhotoRef, PhotoRole};
 use paicha_core::stats::{GroupBy, Period};
-use paicha_core::store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
-use paicha_core::sync::client;
 use paicha_core::time::{parse_date, Timestamp};
+use paicha_store::client;
+use paicha_store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -153,7 +153,7 @@ impl PaichaStore {
         let path = PathBuf::from(&dir);
         let store = match Store::open(&path) {
             Ok(s) => s,
-            Err(paicha_core::Error::NoStore(_)) => Store::create(&path, &device_id)?,
+            Err(paicha_store::Error::NoStore(_)) => Store::create(&path, &device_id)?,
             Err(e) => return Err(e.into()),
         };
         Ok(Arc::new(PaichaStore {

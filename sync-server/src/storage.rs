@@ -249,6 +249,13 @@ pub struct SqliteStorage {
     conn: Mutex<Connection>,
 }
 
+/// R2 as SQL ([`paicha_core::people::scope_sql`]), its parameters appended to `params`.
+fn scope_condition(viewer: &Person, table: &str, params: &mut Vec<rusqlite::types::Value>) -> String {
+    let (sql, values) = paicha_core::people::scope_sql(viewer, table, params.len() + 1);
+    params.extend(values.into_iter().map(rusqlite::types::Value::from));
+    sql
+}
+
 fn json_err(e: serde_json::Error) -> ServerError {
     ServerError::Internal(e.to_string())
 }
@@ -596,7 +603,7 @@ impl Storage for SqliteStorage {
             let end: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?;
             let mut p: Vec<rusqlite::types::Value> =
                 vec![(cursor as i64).into(), device_id.to_string().into(), i64::from(limit).into()];
-            let scope = paicha_core::store::scope_condition(person, "d.", &mut p);
+            let scope = scope_condition(person, "d.", &mut p);
             let sql = format!(
                 "SELECT c.seq, c.doc_id, d.kind, c.data, c.heads FROM change_log c JOIN documents d ON d.id = c.doc_id
                  WHERE c.seq > ?1 AND c.device_id != ?2 AND ({scope}) ORDER BY c.seq LIMIT ?3"
@@ -622,7 +629,7 @@ impl Storage for SqliteStorage {
     fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool> {
         self.with(|c| {
             let mut p: Vec<rusqlite::types::Value> = vec![sha256.to_string().into()];
-            let scope = paicha_core::store::scope_condition(person, "d.", &mut p);
+            let scope = scope_condition(person, "d.", &mut p);
             let sql = format!(
                 "SELECT EXISTS(SELECT 1 FROM photo_refs r JOIN documents d ON d.id = r.doc_id WHERE r.sha256 = ?1 AND ({scope}))"
             );

@@ -17,8 +17,8 @@
 use paicha_core::demo;
 use paicha_core::doc::RecordDoc;
 use paicha_core::hazard::{Action, Edit};
-use paicha_core::store::NewHazard;
 use paicha_scenarios::{cpu_seconds_of, t, Server, Tablet};
+use paicha_store::NewHazard;
 use std::time::Instant;
 
 fn main() {

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use paicha_core::store::Store;
-use paicha_core::sync::client::{self, SyncOptions, SyncReport};
 use paicha_core::time::Timestamp;
+use paicha_store::client::{self, SyncOptions, SyncReport};
+use paicha_store::Store;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -136,7 +136,7 @@ impl Tablet {
     }
 
     /// Syncs, returning the error.
-    pub fn try_sync(&self) -> paicha_core::Result<SyncReport> {
+    pub fn try_sync(&self) -> paicha_store::Result<SyncReport> {
         client::sync(&self.store, &SyncOptions::default(), &|_| {}, &AtomicBool::new(false))
     }
 

@@ -9,10 +9,10 @@ use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::hazard::{next_event, Action};
 use paicha_core::photo::PhotoRole;
 use paicha_core::policy::Policy;
-use paicha_core::store::NewHazard;
 use paicha_core::time::Timestamp;
 use paicha_core::workflow::{decide, Context};
 use paicha_scenarios::{stored_snapshot, RawDevice, Server, Tablet};
+use paicha_store::NewHazard;
 
 const DAY: i64 = 86_400_000;
 

@@ -23,13 +23,13 @@ use paicha_core::inspection::{
 use paicha_core::people::{Actor, Person};
 use paicha_core::photo::{PhotoRef, PhotoRole};
 use paicha_core::policy::Policy;
-use paicha_core::store::NewHazard;
 use paicha_core::sync::validate::{MemoryView, ServerView};
 use paicha_core::sync::wire::SyncResponse;
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
 use paicha_core::workflow::{decide, Context};
 use paicha_scenarios::{RawDevice, Server, Tablet};
+use paicha_store::NewHazard;
 use rusqlite::OptionalExtension;
 
 type Hostile = RawDevice;

@@ -8,9 +8,9 @@ use paicha_core::doc::RecordDoc;
 use paicha_core::hazard::{next_event, Action, Edit};
 use paicha_core::people::Actor;
 use paicha_core::photo::PhotoRole;
-use paicha_core::store::NewHazard;
 use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest, SyncResponse};
 use paicha_scenarios::{t, Server, Tablet};
+use paicha_store::NewHazard;
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
@@ -275,7 +275,7 @@ fn a_revoked_device_is_refused_and_its_uploads_kept() {
     server.admin(&["device", "revoke", "--device", "tab-wang"]);
     let id = report(&wang, &demo::credit_code(1), "insp-li");
     let err = wang.try_sync().unwrap_err();
-    assert!(matches!(err, paicha_core::Error::Server { status: 403, .. }), "{err}");
+    assert!(matches!(err, paicha_store::Error::Server { status: 403, .. }), "{err}");
     assert!(err.to_string().contains("revoked"));
     assert_eq!(quarantine(&server), vec![("revoked".to_string(), id.clone())]);
     // Still on the tablet, still waiting.

@@ -6,9 +6,9 @@
 
 use paicha_core::demo;
 use paicha_core::photo::PhotoRole;
-use paicha_core::store::NewHazard;
-use paicha_core::sync::client::{self, SyncOptions};
 use paicha_scenarios::{t, Server, Tablet};
+use paicha_store::client::{self, SyncOptions};
+use paicha_store::NewHazard;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -124,7 +124,7 @@ fn initial_sync_comes_in_pages_with_progress_and_can_be_cancelled() {
     // Cancelled before it starts: nothing is stored, the store is intact.
     let cancel = AtomicBool::new(true);
     let err = client::sync(&chen.store, &opts, &|_| {}, &cancel).unwrap_err();
-    assert!(matches!(err, paicha_core::Error::Cancelled));
+    assert!(matches!(err, paicha_store::Error::Cancelled));
     // Cancelled after the first page: what was stored stays, the next sync resumes.
     let cancel = AtomicBool::new(false);
     let seen = Mutex::new(vec![]);
@@ -138,7 +138,7 @@ fn initial_sync_comes_in_pages_with_progress_and_can_be_cancelled() {
         &cancel,
     )
     .unwrap_err();
-    assert!(matches!(err, paicha_core::Error::Cancelled));
+    assert!(matches!(err, paicha_store::Error::Cancelled));
     assert_eq!(chen.store.list_hazards("sup-chen", &Default::default(), t("2026-11-03")).unwrap().len(), 3);
     let r =
         client::sync(&chen.store, &opts, &|p| seen.lock().unwrap().push(p.clone()), &AtomicBool::new(false)).unwrap();
@@ -156,7 +156,7 @@ fn a_dead_server_is_a_network_error_after_retries() {
     drop(server);
     let opts = SyncOptions { attempts: 3, first_delay: Duration::from_millis(20), ..SyncOptions::default() };
     let err = client::sync(&wang.store, &opts, &|_| {}, &AtomicBool::new(false)).unwrap_err();
-    assert!(matches!(err, paicha_core::Error::Network { .. }), "{err}");
+    assert!(matches!(err, paicha_store::Error::Network { .. }), "{err}");
     // Nothing lost: the record still waits for upload.
     assert!(wang.store.has_pending_uploads().unwrap());
 }

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use paicha_core::inspection::Source;
-use paicha_core::store::NewInspection;
 use paicha_core::time::Timestamp;
 use paicha_scenarios::{Server, Tablet};
+use paicha_store::NewInspection;
 
 #[test]
 fn an_unreadable_template_on_the_server_is_a_server_error_not_a_refusal() {
@@ -42,7 +42,7 @@ fn an_unreadable_template_on_the_server_is_a_server_error_not_a_refusal() {
     };
 
     let err = wang.try_sync().unwrap_err();
-    assert!(matches!(err, paicha_core::Error::Server { status: 500, .. }), "{err:?}");
+    assert!(matches!(err, paicha_store::Error::Server { status: 500, .. }), "{err:?}");
     assert!(err.to_string().contains("template"), "the error names what is unreadable: {err}");
     assert_eq!(quarantined(&db), 0, "a server error is not a rule breach");
     assert!(wang.store.refused_edits().unwrap().is_empty(), "the tablet does not take it as refused");

@@ -7,8 +7,8 @@
 use paicha_core::demo;
 use paicha_core::hazard::{Action, ConflictKind, Hazard, Status};
 use paicha_core::photo::PhotoRole;
-use paicha_core::store::NewHazard;
 use paicha_scenarios::{t, Server, Tablet};
+use paicha_store::NewHazard;
 
 const A: fn() -> String = || demo::credit_code(1);
 const B: fn() -> String = || demo::credit_code(2);

@@ -4,9 +4,8 @@
 //! - [`wire`]: the messages and their versioned, compressed encoding;
 //! - [`validate`]: what the server checks on every uploaded document, with the
 //!   same rule function the tablet used;
-//! - the store side (which documents to upload, applying downloads) lives in
-//!   [`crate::store`];
-//! - [`client`] (feature `http-client`): the blocking HTTP client a tablet runs.
+//! - the tablet side (which documents to upload, applying downloads, the
+//!   blocking HTTP client) lives in the `paicha-store` crate.
 //!
 //! One request per round trip carries both directions: the tablet's new
 //! changes of many documents, and its cursor in the server's change log; the
@@ -15,7 +14,5 @@
 //! Automerge changes are content-addressed, so a change sent twice is stored
 //! once, and the cursor only moves once a page is stored.
 
-#[cfg(feature = "http-client")]
-pub mod client;
 pub mod validate;
 pub mod wire;

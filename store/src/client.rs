@@ -4,11 +4,11 @@
 //! point: each server answer is applied in one transaction together with the
 //! cursor it advances, and uploads are idempotent, so the next run resumes.
 
-use super::wire::{self, ReferenceData, SyncRequest, SyncResponse};
 use crate::error::{Error, Result};
-use crate::people::Person;
-use crate::store::{ServerLink, Store};
-use crate::time::Timestamp;
+use crate::{ServerLink, Store};
+use paicha_core::people::Person;
+use paicha_core::sync::wire::{self, ReferenceData, SyncRequest, SyncResponse};
+use paicha_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -2,16 +2,16 @@
 //! complete (R4 criteria over the whole inspection), and the item list.
 
 use super::{docs, hazards::new_id, photos, reference, Store};
-use crate::doc::{DocKind, RecordDoc};
 use crate::error::{Error, Result, RuleError};
-use crate::hazard::{Action, Level};
-use crate::inspection::{
+use paicha_core::doc::{DocKind, RecordDoc};
+use paicha_core::hazard::{Action, Level};
+use paicha_core::inspection::{
     check_answer, check_answer_by, check_completion, check_in_team, check_start, is_finding, Answer, AnswerValue,
     Completion, Finding, Inspection, InspectionHeader, Signature, Source,
 };
-use crate::people::Person;
-use crate::photo::{Gps, PhotoRef};
-use crate::time::Timestamp;
+use paicha_core::people::Person;
+use paicha_core::photo::{Gps, PhotoRef};
+use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 

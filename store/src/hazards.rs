@@ -3,20 +3,20 @@
 //! person asking (R2).
 
 use super::{docs, photos, reference, Store};
-use crate::doc::{DocKind, RecordDoc};
-use crate::enterprise::RiskColour;
 use crate::error::{Error, Result, RuleError};
-use crate::hazard::{
+use chrono::NaiveDate;
+use paicha_core::doc::{DocKind, RecordDoc};
+use paicha_core::enterprise::RiskColour;
+use paicha_core::hazard::{
     escalation, fold, next_event, overdue_days, Action, EnterpriseRef, Escalation, Handling, Hazard, HazardKind,
     HistoryEntry, Level, ReportData, Status,
 };
-use crate::people::{Actor, Person, Role};
-use crate::photo::PhotoRef;
-use crate::policy::Policy;
-use crate::stats::{self, GroupBy, Period, StatsInput, StatsRow};
-use crate::time::{end_of_cst_day, Timestamp};
-use crate::workflow::{decide, Context};
-use chrono::NaiveDate;
+use paicha_core::people::{Actor, Person, Role};
+use paicha_core::photo::PhotoRef;
+use paicha_core::policy::Policy;
+use paicha_core::stats::{self, GroupBy, Period, StatsInput, StatsRow};
+use paicha_core::time::{end_of_cst_day, Timestamp};
+use paicha_core::workflow::{decide, Context};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -175,6 +175,25 @@ fn row_to_hazard_row(r: &Row, now: Timestamp, policy: &Policy) -> rusqlite::Resu
     })
 }
 
+/// Statistics are computed from projection rows, never from documents.
+impl From<&HazardRow> for StatsInput {
+    fn from(r: &HazardRow) -> Self {
+        StatsInput {
+            township: r.township.clone(),
+            sector: r.sector.clone(),
+            enterprise: r.enterprise.clone(),
+            risk_colour: r.risk_colour,
+            level: r.level,
+            status: r.status,
+            reported_at: r.reported_at,
+            deadline: r.deadline,
+            closed_at: r.closed_at,
+            on_site: r.closure_kind.as_deref() == Some("on_site"),
+            listed: r.listed.is_some(),
+        }
+    }
+}
+
 pub(super) fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<()> {
     let submitted_at = h.evidence.last().map(|e| e.at.0);
     let closure_kind = h
@@ -241,7 +260,7 @@ fn check_viewer(viewer: &Person, h_enterprise: &str, h_township: &str) -> Result
 }
 
 impl Store {
-    fn load_hazard_events(&self, conn: &Connection, id: &str) -> Result<(RecordDoc, Vec<crate::hazard::Event>)> {
+    fn load_hazard_events(&self, conn: &Connection, id: &str) -> Result<(RecordDoc, Vec<paicha_core::hazard::Event>)> {
         match docs::kind(conn, id)?.as_deref() {
             Some("hazard") => {}
             _ => return Err(Error::not_found("hidden danger", id)),
@@ -308,7 +327,7 @@ impl Store {
             if new.item_code.is_some() && new.inspection_id.is_none() {
                 return Err(Error::invalid("item", "an item code needs the inspection it belongs to"));
             }
-            let mut source: Option<(crate::inspection::Inspection, crate::template::Template)> = None;
+            let mut source: Option<(paicha_core::inspection::Inspection, paicha_core::template::Template)> = None;
             if let Some(insp_id) = &new.inspection_id {
                 let doc =
                     docs::load(tx, insp_id, &self.actor)?.ok_or_else(|| Error::not_found("inspection", insp_id))?;
@@ -332,7 +351,7 @@ impl Store {
                         )
                     })?;
                     if let Some(a) = insp.answers.get(code) {
-                        if !crate::inspection::is_finding(item, &a.value) {
+                        if !paicha_core::inspection::is_finding(item, &a.value) {
                             return Err(Error::invalid(
                                 "item",
                                 format!(
@@ -344,8 +363,8 @@ impl Store {
                     description = description.or(Some(item.question.clone()));
                     legal_basis = item.legal_basis.clone();
                     // R4: direct criteria always; composite ones once the inspection is complete.
-                    let met = crate::reporting::criteria_for(
-                        crate::reporting::Source { inspection: &insp, template: &t },
+                    let met = paicha_core::reporting::criteria_for(
+                        paicha_core::reporting::Source { inspection: &insp, template: &t },
                         code,
                     );
                     let reasons: Vec<String> = met.direct.into_iter().chain(met.composite).collect();
@@ -388,8 +407,8 @@ impl Store {
             };
             // The same checks the server makes on the upload (R2, R4, R13, §1).
             let reporter = reference::person_in(tx, by)?;
-            let source = source.as_ref().map(|(i, t)| crate::reporting::Source { inspection: i, template: t });
-            crate::reporting::check_report(&report, &reporter, &co, &enterprise.township, source)?;
+            let source = source.as_ref().map(|(i, t)| paicha_core::reporting::Source { inspection: i, template: t });
+            paicha_core::reporting::check_report(&report, &reporter, &co, &enterprise.township, source)?;
             let policy = reference::policy_in(tx)?;
             let ctx = Context { now, policy: &policy, inspection_open: None };
             let action = decide(None, &actor, Action::Report(Box::new(report)), &ctx)?;

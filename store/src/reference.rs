@@ -3,11 +3,11 @@
 //! them from the district and does not edit them offline.
 
 use super::Store;
-use crate::enterprise::Enterprise;
 use crate::error::{Error, Result, RuleError};
-use crate::people::Person;
-use crate::policy::Policy;
-use crate::template::{self, Template};
+use paicha_core::enterprise::Enterprise;
+use paicha_core::people::Person;
+use paicha_core::policy::Policy;
+use paicha_core::template::{self, Template};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -24,7 +24,7 @@ pub(super) fn enterprise_in(conn: &Connection, code: &str) -> Result<Enterprise>
         conn.query_row("SELECT json FROM enterprises WHERE credit_code = ?1", [code], |r| r.get(0)).optional()?;
     let Some(json) = json else {
         // Say why: a mistyped code is invalid, a valid one is simply unknown here.
-        return Err(match crate::credit_code::validate(code) {
+        return Err(match paicha_core::credit_code::validate(code) {
             Err(reason) => Error::invalid("enterprise", reason),
             Ok(_) => Error::not_found("enterprise", code),
         });
@@ -150,7 +150,7 @@ impl Store {
         self.write(|tx| {
             let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?;
             if empty {
-                if person.role != crate::people::Role::DistrictAdmin || person.id != by {
+                if person.role != paicha_core::people::Role::DistrictAdmin || person.id != by {
                     return Err(RuleError::new(
                         "R2",
                         "the registry is empty: the first person is the district admin adding themself",
@@ -158,7 +158,7 @@ impl Store {
                     .into());
                 }
             } else {
-                crate::people::check_manages_reference(&person_in(tx, by)?, "people")?;
+                paicha_core::people::check_manages_reference(&person_in(tx, by)?, "people")?;
             }
             put_person_in(tx, person)
         })
@@ -168,10 +168,10 @@ impl Store {
     /// the app's offline demo): the district's data, as enrollment would bring it.
     pub fn seed_demo_district(&self) -> Result<()> {
         self.write(|tx| {
-            for p in crate::demo::people() {
+            for p in paicha_core::demo::people() {
                 put_person_in(tx, &p)?;
             }
-            put_enterprises_in(tx, &crate::demo::enterprises())?;
+            put_enterprises_in(tx, &paicha_core::demo::enterprises())?;
             Ok(())
         })
     }
@@ -212,7 +212,7 @@ impl Store {
             valid.push(e);
         }
         self.write(|tx| {
-            crate::people::check_manages_reference(&person_in(tx, by)?, "enterprises")?;
+            paicha_core::people::check_manages_reference(&person_in(tx, by)?, "enterprises")?;
             put_enterprises_in(tx, &valid)?;
             Ok(valid.len())
         })
@@ -265,7 +265,7 @@ impl Store {
     /// version was already there.
     pub fn import_template(&self, by: &str, t: &Template) -> Result<bool> {
         self.write(|tx| {
-            crate::people::check_manages_reference(&person_in(tx, by)?, "templates")?;
+            paicha_core::people::check_manages_reference(&person_in(tx, by)?, "templates")?;
             put_template(tx, t)
         })
     }
@@ -304,7 +304,7 @@ impl Store {
     pub fn set_policy(&self, by: &str, policy: &Policy) -> Result<()> {
         policy.validate().map_err(|e| Error::invalid("policy", e))?;
         self.write(|tx| {
-            crate::people::check_manages_reference(&person_in(tx, by)?, "the policy")?;
+            paicha_core::people::check_manages_reference(&person_in(tx, by)?, "the policy")?;
             store_policy(tx, policy)
         })
     }

@@ -6,8 +6,8 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::photo::{Gps, PhotoRef, PhotoRole};
-use crate::time::Timestamp;
+use paicha_core::photo::{Gps, PhotoRef, PhotoRole};
+use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

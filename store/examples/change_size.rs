@@ -3,11 +3,11 @@
 
 use paicha_core::demo;
 use paicha_core::hazard::{Action, Edit};
-use paicha_core::store::{NewHazard, Store};
 use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest};
 use paicha_core::time::Timestamp;
+use paicha_store::{NewHazard, Store};
 
-fn main() -> Result<(), paicha_core::Error> {
+fn main() -> Result<(), paicha_store::Error> {
     let dir = std::env::temp_dir().join(format!("paicha-change-size-{}", std::process::id()));
     let store = Store::create(&dir, "tablet-1")?;
     store.seed_demo_district()?;

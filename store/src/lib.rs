@@ -1,7 +1,10 @@
-//! The offline store a tablet keeps its work in: one directory holding
+//! # paicha-store
+//!
+//! The offline store a tablet keeps its work in, and its sync client. The
+//! store is one directory holding
 //! `paicha.db` (SQLite) and `photos/` (content-addressed JPEGs).
 //!
-//! - Every record is an Automerge document ([`crate::doc`]) kept as a
+//! - Every record is an Automerge document ([`paicha_core::doc`]) kept as a
 //!   snapshot plus incremental changes, compacted in the same transaction
 //!   once enough changes pile up.
 //! - Projection tables (status, level, deadline, township...) are written in
@@ -16,8 +19,13 @@
 //! - A corrupt database is moved aside, never deleted (docs/adr/0004).
 //!
 //! Every method touches the disk: call it off the UI thread.
+//!
+//! Every rule is decided by `paicha_core` (the same functions the sync
+//! server runs); this crate only stores, projects and moves bytes.
 
+pub mod client;
 mod docs;
+pub mod error;
 mod hazards;
 mod inspections;
 mod photos;
@@ -25,14 +33,15 @@ mod reference;
 pub mod schema;
 mod sync;
 
+pub use error::{Error, Result};
 pub use hazards::{HazardFilter, HazardRow, NewHazard};
 pub use inspections::{CompletionReport, InspectionRow, ItemRow, NewAnswer, NewInspection};
 pub use photos::PhotoProblem;
+pub use reference::TemplateSummary;
 pub use sync::{Applied, RefusedEdit, ServerLink};
 
-use crate::error::{Error, Result};
-use crate::people::{Actor, Person};
-use crate::time::Timestamp;
+use paicha_core::people::{Actor, Person};
+use paicha_core::time::Timestamp;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -110,7 +119,7 @@ impl Store {
             tx.execute("INSERT INTO meta(key, value) VALUES ('actor', ?1)", [hex(&actor)])?;
             tx.execute("INSERT INTO meta(key, value) VALUES ('created_at', ?1)", [Timestamp::now().0.to_string()])?;
             reference::load_bundled_templates(&tx)?;
-            reference::store_policy(&tx, &crate::policy::Policy::default())?;
+            reference::store_policy(&tx, &paicha_core::policy::Policy::default())?;
             tx.commit()?;
         }
         drop(conn);
@@ -219,33 +228,12 @@ fn move_aside(path: &Path, detail: &str) -> Error {
     }
 }
 
-/// R2 as SQL: the condition restricting rows with `township` and `enterprise`
-/// columns (prefixed by `table`, for example `d.`) to `viewer`'s scope, its
-/// parameters appended to `params`. The tablet's lists and the server's
-/// downloads both use it, so scope is decided in one place.
-pub fn scope_condition(viewer: &Person, table: &str, params: &mut Vec<rusqlite::types::Value>) -> String {
-    use crate::people::Role;
-    match viewer.role {
-        Role::DistrictAdmin => "1".into(),
-        Role::Enterprise => {
-            params.push(viewer.enterprise.clone().unwrap_or_default().into());
-            format!("{table}enterprise = ?{}", params.len())
-        }
-        Role::Inspector | Role::Supervisor => {
-            if viewer.townships.is_empty() {
-                return "0".into();
-            }
-            let marks: Vec<String> = viewer
-                .townships
-                .iter()
-                .map(|t| {
-                    params.push(t.clone().into());
-                    format!("?{}", params.len())
-                })
-                .collect();
-            format!("{table}township IN ({})", marks.join(", "))
-        }
-    }
+/// R2 as SQL ([`paicha_core::people::scope_sql`]), its parameters appended
+/// to `params`.
+pub(crate) fn scope_condition(viewer: &Person, table: &str, params: &mut Vec<rusqlite::types::Value>) -> String {
+    let (sql, values) = paicha_core::people::scope_sql(viewer, table, params.len() + 1);
+    params.extend(values.into_iter().map(rusqlite::types::Value::from));
+    sql
 }
 
 /// Lower-case hex of bytes.
@@ -282,13 +270,13 @@ impl Store {
 
     /// The full id of a hidden danger from its id or a unique prefix of it.
     pub fn resolve_hazard_id(&self, id_or_prefix: &str) -> Result<String> {
-        self.read(|c| docs::resolve(c, crate::doc::DocKind::Hazard, id_or_prefix))?
+        self.read(|c| docs::resolve(c, paicha_core::doc::DocKind::Hazard, id_or_prefix))?
             .ok_or_else(|| Error::not_found("hidden danger", id_or_prefix))
     }
 
     /// The full id of an inspection from its id or a unique prefix of it.
     pub fn resolve_inspection_id(&self, id_or_prefix: &str) -> Result<String> {
-        self.read(|c| docs::resolve(c, crate::doc::DocKind::Inspection, id_or_prefix))?
+        self.read(|c| docs::resolve(c, paicha_core::doc::DocKind::Inspection, id_or_prefix))?
             .ok_or_else(|| Error::not_found("inspection", id_or_prefix))
     }
 }

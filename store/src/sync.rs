@@ -3,12 +3,12 @@
 //! from a consistent state (the cursor moves with the data it covers).
 
 use super::{docs, hazards, inspections, photos, reference, Store};
-use crate::doc::{DocKind, RecordDoc};
 use crate::error::{Error, Result};
-use crate::hazard::fold;
-use crate::photo::PhotoRef;
-use crate::sync::wire::{Bytes, DocUpload, ReferenceData, SyncResponse};
-use crate::time::Timestamp;
+use paicha_core::doc::{DocKind, RecordDoc};
+use paicha_core::hazard::fold;
+use paicha_core::photo::PhotoRef;
+use paicha_core::sync::wire::{Bytes, DocUpload, ReferenceData, SyncResponse};
+use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::Digest;

@@ -1,11 +1,11 @@
 use super::*;
-use crate::demo;
-use crate::hazard::{Action, GovernancePlan, Handling, Level, Status};
-use crate::inspection::{AnswerValue, Source};
-use crate::photo::PhotoRole;
-use crate::policy::Policy;
-use crate::stats::{GroupBy, Period};
-use crate::RuleError;
+use paicha_core::demo;
+use paicha_core::hazard::{Action, GovernancePlan, Handling, Level, Status};
+use paicha_core::inspection::{AnswerValue, Source};
+use paicha_core::photo::PhotoRole;
+use paicha_core::policy::Policy;
+use paicha_core::stats::{GroupBy, Period};
+use paicha_core::RuleError;
 
 fn t(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
@@ -54,11 +54,11 @@ impl Fixture {
         path
     }
 
-    fn photo(&self, n: u32, role: PhotoRole) -> crate::photo::PhotoRef {
+    fn photo(&self, n: u32, role: PhotoRole) -> paicha_core::photo::PhotoRef {
         self.store.import_photo(&self.jpeg(n), role, None, None).unwrap()
     }
 
-    fn report(&self, level: Level, now: &str) -> crate::hazard::Hazard {
+    fn report(&self, level: Level, now: &str) -> paicha_core::hazard::Hazard {
         let h = self.report_general(now);
         if level == Level::General {
             return h;
@@ -68,7 +68,7 @@ impl Fixture {
         self.store.act("sup-chen", &h.id, raise, t(now)).unwrap()
     }
 
-    fn report_general(&self, now: &str) -> crate::hazard::Hazard {
+    fn report_general(&self, now: &str) -> paicha_core::hazard::Hazard {
         self.store
             .report_hazard(
                 "insp-wang",
@@ -496,7 +496,7 @@ fn many_changes_are_compacted_and_still_fold_the_same() {
     let f = fixture();
     let h = f.report(Level::General, "2026-11-02T10:00+08:00");
     for i in 0..40 {
-        let edit = crate::hazard::Edit { location: Some(format!("车间{i}")), ..Default::default() };
+        let edit = paicha_core::hazard::Edit { location: Some(format!("车间{i}")), ..Default::default() };
         f.store.act("insp-wang", &h.id, Action::Edit(edit), t("2026-11-03")).unwrap();
     }
     let (changes, pending): (i64, i64) = f
@@ -552,7 +552,7 @@ fn lists_use_server_time_once_known_r10() {
         .unwrap();
     assert_eq!(h.overdue_days(f.store.server_now().unwrap()), 0);
     // The server's clock, seen at a sync, is two days ahead of this device.
-    let resp = crate::sync::wire::SyncResponse {
+    let resp = paicha_core::sync::wire::SyncResponse {
         accepted: vec![],
         refused: vec![],
         changes: vec![],
@@ -718,6 +718,6 @@ fn a_late_district_verification_is_on_the_overdue_list() {
     assert!(f.store.overdue("admin-xu", t("2026-11-16T20:00+08:00")).unwrap().is_empty());
     let rows = f.store.overdue("admin-xu", t("2026-11-18T09:00+08:00")).unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].escalation, crate::hazard::Escalation::VerificationLate { days_late: 2 });
+    assert_eq!(rows[0].escalation, paicha_core::hazard::Escalation::VerificationLate { days_late: 2 });
     assert_eq!(rows[0].overdue_days, 0);
 }

@@ -1,9 +1,9 @@
 //! Document bytes in SQLite: a snapshot plus incremental changes, compacted
 //! into a new snapshot inside the same transaction once enough accumulate.
 
-use crate::doc::{DocKind, RecordDoc};
 use crate::error::Result;
-use crate::time::Timestamp;
+use paicha_core::doc::{DocKind, RecordDoc};
+use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Incremental changes kept before a document is compacted into its snapshot.

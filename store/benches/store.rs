@@ -17,8 +17,8 @@
 use paicha_core::demo;
 use paicha_core::hazard::{Action, Level};
 use paicha_core::photo::PhotoRole;
-use paicha_core::store::{NewHazard, Store};
 use paicha_core::time::Timestamp;
+use paicha_store::{NewHazard, Store};
 use std::path::Path;
 use std::time::Instant;
 
@@ -37,16 +37,16 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn create(dir: &Path, n: usize) -> Result<(), paicha_core::Error> {
+fn create(dir: &Path, n: usize) -> Result<(), paicha_store::Error> {
     let store = Store::create(dir, "bench-tablet")?;
     store.seed_demo_district()?;
     let photo_path = dir.join("before.jpg");
     std::fs::write(&photo_path, b"\xFF\xD8\xFF\xE0 a small stand-in for a photo")
-        .map_err(|e| paicha_core::Error::Io { path: photo_path.clone(), source: e })?;
+        .map_err(|e| paicha_store::Error::Io { path: photo_path.clone(), source: e })?;
     let before = store.import_photo(&photo_path, PhotoRole::Before, None, None)?;
     let after = store.import_photo(&photo_path, PhotoRole::After, None, None)?;
     let enterprises = demo::enterprises();
-    let start = Timestamp::parse("2026-08-01T09:00+08:00").map_err(|e| paicha_core::Error::invalid("time", e))?;
+    let start = Timestamp::parse("2026-08-01T09:00+08:00").map_err(|e| paicha_store::Error::invalid("time", e))?;
     let mut ids = Vec::with_capacity(n);
     let mut per_op = Vec::with_capacity(n);
     let t0 = Instant::now();
@@ -112,7 +112,7 @@ fn create(dir: &Path, n: usize) -> Result<(), paicha_core::Error> {
     println!("workflow_action_mean {:.3} ms", t1.elapsed().as_secs_f64() * 1000.0 / actions.max(1) as f64);
 
     // Baseline: the same number of durable single-row transactions of similar size, bare SQLite.
-    let base = rusqlite::Connection::open(dir.join("baseline.db")).map_err(paicha_core::Error::from)?;
+    let base = rusqlite::Connection::open(dir.join("baseline.db")).map_err(paicha_store::Error::from)?;
     base.pragma_update(None, "journal_mode", "WAL")?;
     base.pragma_update(None, "synchronous", "FULL")?;
     base.execute_batch(
@@ -132,7 +132,7 @@ fn create(dir: &Path, n: usize) -> Result<(), paicha_core::Error> {
     Ok(())
 }
 
-fn query(dir: &Path) -> Result<(), paicha_core::Error> {
+fn query(dir: &Path) -> Result<(), paicha_store::Error> {
     let mut opens = vec![];
     for _ in 0..5 {
         let t = Instant::now();
@@ -142,7 +142,7 @@ fn query(dir: &Path) -> Result<(), paicha_core::Error> {
     }
     println!("open_store_median {:.2} ms", median(opens));
     let store = Store::open(dir)?;
-    let now = Timestamp::parse("2026-11-15T10:00+08:00").map_err(|e| paicha_core::Error::invalid("time", e))?;
+    let now = Timestamp::parse("2026-11-15T10:00+08:00").map_err(|e| paicha_store::Error::invalid("time", e))?;
     let mut sizes = (0, 0, 0);
     let (mut q, mut o, mut d) = (vec![], vec![], vec![]);
     for _ in 0..21 {
