@@ -201,6 +201,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             for (doc, rule, msg) in &report.refused {
                 text.push_str(&format!("\nREFUSED {doc}: {msg} [{rule}] (kept: paicha refused)"));
             }
+            for (sha, way, why) in &report.photo_failures {
+                text.push_str(&format!("\nPHOTO {way} {sha} failed: {why} (tried again next sync)"));
+            }
             ctx.out.value(&serde_json::to_value(&report).unwrap_or_default(), &text);
             Ok(if report.refused.is_empty() { 0 } else { 3 })
         }

@@ -345,6 +345,13 @@ fn sync_photos(
         report.progress.bytes_down += bytes.len() as u64;
         if store.finish_photo_download(&sha, Timestamp::now())? {
             report.progress.photos_down += 1;
+        } else {
+            report.progress.photos_failed += 1;
+            report.photo_failures.push((
+                sha.clone(),
+                "down".into(),
+                "the bytes did not hash to the photo's name; discarded, downloaded again next sync".into(),
+            ));
         }
         progress(&report.progress);
     }

@@ -1,7 +1,7 @@
 //! Document bytes in SQLite: a snapshot plus incremental changes, compacted
 //! into a new snapshot inside the same transaction once enough accumulate.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -22,8 +22,12 @@ pub fn load(conn: &Connection, id: &str, actor: &[u8]) -> Result<Option<RecordDo
 }
 
 /// The kind of a stored document, if it exists.
-pub fn kind(conn: &Connection, id: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT kind FROM documents WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+pub fn kind(conn: &Connection, id: &str) -> Result<Option<DocKind>> {
+    let kind: Option<String> =
+        conn.query_row("SELECT kind FROM documents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    // A kind this code does not know is an error naming it, never a guess.
+    kind.map(|k| DocKind::parse(&k).map_err(|e| Error::Document { id: id.to_string(), detail: e.to_string() }))
+        .transpose()
 }
 
 /// Stores a new document as its first snapshot.

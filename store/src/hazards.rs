@@ -261,8 +261,8 @@ fn check_viewer(viewer: &Person, h_enterprise: &str, h_township: &str) -> Result
 
 impl Store {
     fn load_hazard_events(&self, conn: &Connection, id: &str) -> Result<(RecordDoc, Vec<paicha_core::hazard::Event>)> {
-        match docs::kind(conn, id)?.as_deref() {
-            Some("hazard") => {}
+        match docs::kind(conn, id)? {
+            Some(DocKind::Hazard) => {}
             _ => return Err(Error::not_found("hidden danger", id)),
         }
         let doc = docs::load(conn, id, &self.actor)?.ok_or_else(|| Error::not_found("hidden danger", id))?;

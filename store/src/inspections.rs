@@ -115,8 +115,8 @@ pub struct ItemRow {
 
 impl Store {
     fn load_inspection_doc(&self, conn: &Connection, id: &str) -> Result<RecordDoc> {
-        match docs::kind(conn, id)?.as_deref() {
-            Some("inspection") => {}
+        match docs::kind(conn, id)? {
+            Some(DocKind::Inspection) => {}
             _ => return Err(Error::not_found("inspection", id)),
         }
         docs::load(conn, id, &self.actor)?.ok_or_else(|| Error::not_found("inspection", id))

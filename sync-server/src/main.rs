@@ -331,7 +331,7 @@ fn main() {
 /// Every hidden danger on the server, folded from its events.
 fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Hazard>, error::ServerError> {
     let mut out = vec![];
-    for (id, bytes) in storage.documents_of_kind("hazard")? {
+    for (id, bytes) in storage.documents_of_kind(paicha_core::kinds::DocKind::Hazard.as_str())? {
         let mut doc = paicha_core::doc::RecordDoc::empty(&id, &[0; 16]);
         doc.apply(&bytes).map_err(|e| error::ServerError::Internal(e.to_string()))?;
         let events = doc.events().map_err(|e| error::ServerError::Internal(e.to_string()))?;

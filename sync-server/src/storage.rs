@@ -510,7 +510,7 @@ impl Storage for SqliteStorage {
 
     fn inspection(&self, id: &str) -> Result<Option<paicha_core::inspection::Inspection>> {
         let Some(d) = self.document(id)? else { return Ok(None) };
-        if d.kind != "inspection" {
+        if d.kind != paicha_core::kinds::DocKind::Inspection.as_str() {
             return Ok(None);
         }
         let mut doc = paicha_core::doc::RecordDoc::empty(id, &[0; 16]);

@@ -4,7 +4,7 @@
 
 use crate::error::ServerError;
 use crate::storage::{AcceptedWrite, Device, Storage};
-use paicha_core::doc::RecordDoc;
+use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::inspection::Inspection;
 use paicha_core::people::Person;
 use paicha_core::people::Person as RegistryPerson;
@@ -84,7 +84,7 @@ pub fn exchange(
     let mut pending_inspections: HashMap<String, Inspection> = HashMap::new();
     // Inspections first: a report raised in an inspection is checked against it.
     let mut uploads: Vec<&paicha_core::sync::wire::DocUpload> = req.uploads.iter().collect();
-    uploads.sort_by_key(|u| u.kind != "inspection");
+    uploads.sort_by_key(|u| u.kind != DocKind::Inspection.as_str());
     let mut accepted = vec![];
     let mut refused = vec![];
     {

@@ -72,6 +72,7 @@ fn a_corrupted_partial_download_is_discarded_and_fetched_again() {
     std::fs::write(&part, b"garbage that is not the start of the photo").unwrap();
     let r = chen.sync();
     assert_eq!(r.progress.photos_down, 0);
+    assert_eq!((r.progress.photos_failed, r.photo_failures[0].1.as_str()), (1, "down"));
     assert_eq!(chen.store.photos_wanted().unwrap().len(), 1);
     assert!(!chen.store.photo_path(&sha).exists());
     let r = chen.sync();
@@ -89,6 +90,10 @@ fn a_record_whose_photo_has_not_arrived_is_reported_on_the_server() {
     std::fs::remove_file(wang.store.photo_path(&sha)).unwrap();
     let r = wang.sync();
     assert_eq!(r.progress.photos_up, 0);
+    // The failure is counted and reported, never skipped silently.
+    assert_eq!(r.progress.photos_failed, 1);
+    assert_eq!(r.photo_failures.len(), 1);
+    assert_eq!((r.photo_failures[0].0.as_str(), r.photo_failures[0].1.as_str()), (sha.as_str(), "up"));
     let missing = server.admin(&["missing-photos"]);
     assert_eq!(missing[0]["record"], id.as_str());
     assert_eq!(missing[0]["photo"], sha.as_str());
@@ -108,6 +113,7 @@ fn a_record_whose_photo_has_not_arrived_is_reported_on_the_server() {
     std::fs::write(wang.store.photo_path(&sha), kept).unwrap();
     let r = wang.sync();
     assert_eq!(r.progress.photos_up, 1);
+    assert_eq!(r.progress.photos_failed, 0);
     assert!(server.admin(&["missing-photos"]).as_array().unwrap().is_empty());
 }
 
