@@ -73,7 +73,7 @@ enum Cmd {
     Device(DeviceCmd),
     /// Uploads refused by the rules, kept for review.
     Quarantine,
-    /// Events from devices whose clock was ahead of the server (R10).
+    /// Events from devices whose clock was off from the server's, ahead or behind (R10).
     Skew,
     /// Records whose photos have not arrived: not complete until they do.
     MissingPhotos,
