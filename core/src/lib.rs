@@ -9,6 +9,8 @@
 //! - pure domain, no I/O: [`time`], [`credit_code`], [`people`], [`enterprise`],
 //!   [`policy`], [`template`], [`inspection`], [`hazard`] (records as a fold of
 //!   events), [`workflow`] (the rule function), [`stats`];
+//! - recording an action: [`actions`] (what to append, or the rule broken),
+//!   used by the tablet store before it writes;
 //! - rules shared by tablet and server: [`reporting`] (what a report may
 //!   claim, R4/R13/§1), the checks in [`inspection`] and [`workflow`];
 //! - documents: [`kinds`] (the registry of record kinds), [`doc`] maps records
@@ -25,6 +27,7 @@
 //! # let _ = (next_event, std::mem::size_of::<Action>());
 //! ```
 
+pub mod actions;
 pub mod credit_code;
 pub mod demo;
 pub mod doc;

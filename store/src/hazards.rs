@@ -8,15 +8,15 @@ use chrono::NaiveDate;
 use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::enterprise::RiskColour;
 use paicha_core::hazard::{
-    escalation, fold, next_event, overdue_days, Action, EnterpriseRef, Escalation, Handling, Hazard, HazardKind,
-    HistoryEntry, Level, ReportData, Status,
+    escalation, fold, next_event, overdue_days, Action, Escalation, Handling, Hazard, HazardKind, HistoryEntry, Level,
+    Status,
 };
 use paicha_core::people::{Actor, Person, Role};
 use paicha_core::photo::PhotoRef;
 use paicha_core::policy::Policy;
 use paicha_core::stats::{self, GroupBy, Period, StatsInput, StatsRow};
 use paicha_core::time::{end_of_cst_day, Timestamp};
-use paicha_core::workflow::{decide, Context};
+use paicha_core::workflow::Context;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -286,17 +286,17 @@ impl Store {
             detail: "the record has no valid report event".into(),
         })?;
         let policy = reference::policy_in(conn)?;
-        let inspection_open = match &state.inspection_id {
+        let ended = match &state.inspection_id {
             Some(i) => conn
                 .query_row("SELECT ended_at FROM inspections WHERE id = ?1", [i], |r| r.get::<_, Option<i64>>(0))
                 .optional()?
-                .map(|ended| ended.is_none()),
+                .map(|ended| ended.map(Timestamp)),
             None => None,
         };
+        let inspection_open = paicha_core::actions::inspection_open(ended, now);
         let ctx = Context { now, policy: &policy, inspection_open };
-        let action = decide(Some(&state), &actor, action, &ctx)?;
-        photos::record_refs(conn, &self.dir, &action.photos(), now)?;
-        let event = next_event(&events, new_event_id(), now, actor, action);
+        let event = paicha_core::actions::hazard_event(hazard_id, &events, &actor, action, &ctx, new_event_id())?;
+        photos::record_refs(conn, &self.dir, &event.action.photos(), now)?;
         doc.add_event(&event)?;
         docs::append(conn, &mut doc, now)?;
         events.push(event);
@@ -317,16 +317,12 @@ impl Store {
 
     fn report_in(&self, by: &str, new: NewHazard, now: Timestamp) -> Result<Hazard> {
         self.write(|tx| {
-            let actor = self.actor_in(tx, by)?;
+            let reporter = reference::person_in(tx, by)?;
             let enterprise = reference::enterprise_in(tx, new.enterprise.trim())?;
-            let mut description = new.description.clone().filter(|d| !d.trim().is_empty());
-            let mut legal_basis = String::new();
-            let mut sector = new.sector.clone();
-            let mut level = new.level.unwrap_or(Level::General);
-            let mut criteria = vec![];
             if new.item_code.is_some() && new.inspection_id.is_none() {
                 return Err(Error::invalid("item", "an item code needs the inspection it belongs to"));
             }
+            // Input checks with the tablet's own wording; the rules come after.
             let mut source: Option<(paicha_core::inspection::Inspection, paicha_core::template::Template)> = None;
             if let Some(insp_id) = &new.inspection_id {
                 let doc =
@@ -341,7 +337,6 @@ impl Store {
                         ),
                     ));
                 }
-                sector = sector.or(Some(insp.header.sector.clone()));
                 let t = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
                 if let Some(code) = &new.item_code {
                     let item = t.item(code).ok_or_else(|| {
@@ -360,18 +355,6 @@ impl Store {
                             ));
                         }
                     }
-                    description = description.or(Some(item.question.clone()));
-                    legal_basis = item.legal_basis.clone();
-                    // R4: direct criteria always; composite ones once the inspection is complete.
-                    let met = paicha_core::reporting::criteria_for(
-                        paicha_core::reporting::Source { inspection: &insp, template: &t },
-                        code,
-                    );
-                    let reasons: Vec<String> = met.direct.into_iter().chain(met.composite).collect();
-                    if !reasons.is_empty() {
-                        level = Level::Major;
-                        criteria = reasons;
-                    }
                 }
                 source = Some((insp, t));
             }
@@ -379,41 +362,35 @@ impl Store {
             for id in &new.co_inspectors {
                 co.push(reference::person_in(tx, id)?);
             }
-            let report = ReportData {
-                enterprise: EnterpriseRef {
-                    credit_code: enterprise.credit_code.clone(),
-                    name: enterprise.name.clone(),
-                    township: enterprise.township.clone(),
-                    grid: enterprise.grid.clone(),
-                    risk_colour: enterprise.risk_colour,
-                },
-                sector: sector.or_else(|| enterprise.sectors.first().cloned()).unwrap_or_default(),
-                inspection_id: new.inspection_id.clone(),
+            let policy = reference::policy_in(tx)?;
+            let ctx = Context { now, policy: &policy, inspection_open: None };
+            let draft = paicha_core::actions::ReportDraft {
                 item_code: new.item_code.clone(),
                 location: new.location.clone(),
-                description: description.unwrap_or_default(),
-                kind: new.kind.unwrap_or(HazardKind::UnsafeCondition),
-                level,
-                handling: new.handling.unwrap_or(Handling::Deadline),
+                description: new.description.clone(),
+                kind: new.kind,
+                level: new.level,
+                handling: new.handling,
                 before_photos: new.before_photos.clone(),
                 required_measures: new.required_measures.clone(),
                 responsible_person: new.responsible_person.clone(),
                 funds: new.funds,
-                legal_basis,
-                criteria,
-                co_inspectors: co.clone(),
                 deadline: new.deadline,
-                order_date: None,
+                sector: new.sector.clone(),
             };
-            // The same checks the server makes on the upload (R2, R4, R13, §1).
-            let reporter = reference::person_in(tx, by)?;
-            let source = source.as_ref().map(|(i, t)| paicha_core::reporting::Source { inspection: i, template: t });
-            paicha_core::reporting::check_report(&report, &reporter, &co, &enterprise.township, source)?;
-            let policy = reference::policy_in(tx)?;
-            let ctx = Context { now, policy: &policy, inspection_open: None };
-            let action = decide(None, &actor, Action::Report(Box::new(report)), &ctx)?;
+            let src = source.as_ref().map(|(i, t)| paicha_core::reporting::Source { inspection: i, template: t });
+            let action = paicha_core::actions::draft_report(
+                &reporter,
+                &self.device.device_id,
+                co,
+                &enterprise,
+                src,
+                draft,
+                &ctx,
+            )?;
             photos::record_refs(tx, &self.dir, &action.photos(), now)?;
             let id = new_id();
+            let actor = paicha_core::actions::event_actor(&reporter, &self.device.device_id);
             let event = next_event(&[], new_event_id(), now, actor, action);
             let mut doc = RecordDoc::new(DocKind::Hazard, &id, &self.actor)?;
             doc.add_event(&event)?;

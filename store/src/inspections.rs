@@ -6,10 +6,8 @@ use crate::error::{Error, Result, RuleError};
 use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::hazard::{Action, Level};
 use paicha_core::inspection::{
-    check_answer, check_answer_by, check_completion, check_in_team, check_start, is_finding, Answer, AnswerValue,
-    Completion, Finding, Inspection, InspectionHeader, Signature, Source,
+    check_answer, check_in_team, is_finding, Answer, AnswerValue, Finding, Inspection, Signature, Source,
 };
-use paicha_core::people::Person;
 use paicha_core::photo::{Gps, PhotoRef};
 use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -34,25 +32,8 @@ pub struct NewInspection {
     pub location: Option<Gps>,
 }
 
-/// One answer to record.
-#[derive(Debug, Clone)]
-pub struct NewAnswer {
-    /// The item.
-    pub item_code: String,
-    /// The answer.
-    pub value: AnswerValue,
-    /// The inspector's note.
-    pub note: String,
-    /// Photos, imported with [`Store::import_photo`].
-    pub photos: Vec<PhotoRef>,
-}
-
-impl NewAnswer {
-    /// An answer without note or photos.
-    pub fn new(item_code: &str, value: AnswerValue) -> NewAnswer {
-        NewAnswer { item_code: item_code.to_string(), value, note: String::new(), photos: vec![] }
-    }
-}
+/// One answer to record (photos imported with [`Store::import_photo`]).
+pub use paicha_core::actions::NewAnswer;
 
 /// What completing an inspection found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -125,33 +106,22 @@ impl Store {
     /// Starts an inspection of an enterprise with a pinned template version.
     pub fn start_inspection(&self, by: &str, new: NewInspection, now: Timestamp) -> Result<Inspection> {
         self.write(|tx| {
-            let actor = self.actor_in(tx, by)?;
+            let starter = reference::person_in(tx, by)?;
             let template = reference::template_in(tx, &new.template_id, new.template_version)?;
             let enterprise = reference::enterprise_in(tx, new.enterprise.trim())?;
-            // The registry's records, with certificate numbers (the actor snapshot has none).
-            let mut inspectors: Vec<Person> = vec![reference::person_in(tx, by)?];
+            // The registry's records, with certificate numbers.
+            let mut co = vec![];
             for id in &new.co_inspectors {
-                let p = reference::person_in(tx, id)?;
-                if !inspectors.iter().any(|x| x.id == p.id) {
-                    inspectors.push(p);
-                }
+                co.push(reference::person_in(tx, id)?);
             }
-            let header = InspectionHeader {
+            let start = paicha_core::actions::InspectionStart {
                 id: new_id(),
-                template_id: template.id.clone(),
-                template_version: template.version,
-                sector: template.sector.clone(),
-                enterprise: enterprise.credit_code.clone(),
-                enterprise_name: enterprise.name.clone(),
-                township: enterprise.township.clone(),
-                inspectors,
                 source: new.source,
                 enforcement: new.enforcement,
-                started_at: now,
-                device_id: self.device.device_id.clone(),
                 location: new.location,
+                device_id: self.device.device_id.clone(),
             };
-            check_start(&header, &actor.person)?;
+            let header = paicha_core::actions::start_inspection(&starter, co, &template, &enterprise, start, now)?;
             let mut doc = RecordDoc::new(DocKind::Inspection, &header.id, &self.actor)?;
             doc.set_header(&header)?;
             docs::insert(tx, &mut doc, DocKind::Inspection, now)?;
@@ -203,23 +173,21 @@ impl Store {
         new: NewAnswer,
         now: Timestamp,
     ) -> Result<Answer> {
-        let NewAnswer { item_code, value, note, photos } = new;
-        let item_code = item_code.as_str();
-        let actor = self.actor_in(tx, by)?;
+        let person = reference::person_in(tx, by)?;
         let mut doc = self.load_inspection_doc(tx, inspection_id)?;
         let insp = doc.inspection()?;
-        check_in_team(&insp, &actor.person)?;
+        check_in_team(&insp, &person)?;
         let template = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
-        let item = template.item(item_code).ok_or_else(|| {
+        // Bad input is named as such before the rules run.
+        let item_code = new.item_code.clone();
+        let item = template.item(&item_code).ok_or_else(|| {
             Error::invalid(
                 "item",
                 format!("item {item_code} does not exist in template {} v{}", template.id, template.version),
             )
         })?;
-        check_answer(item, &value, photos.len()).map_err(|e| Error::invalid("answer", e))?;
-        let answer = Answer { item_code: item_code.to_string(), value, note, photos, by: by.to_string(), at: now };
-        // The same checks the server makes on the upload.
-        check_answer_by(&insp, &actor.person, &template, &answer)?;
+        check_answer(item, &new.value, new.photos.len()).map_err(|e| Error::invalid("answer", e))?;
+        let answer = paicha_core::actions::record_answer(&insp, &person, &template, new, now)?;
         photos::record_refs(tx, &self.dir, &answer.photos.iter().collect::<Vec<_>>(), now)?;
         doc.set_answer(&answer)?;
         docs::append(tx, &mut doc, now)?;
@@ -227,7 +195,7 @@ impl Store {
         tx.execute(
             "INSERT OR REPLACE INTO inspection_answers(inspection_id, item_code, value, note, answered_by, answered_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![inspection_id, item_code, value_json, answer.note, by, now.0],
+            params![inspection_id, answer.item_code, value_json, answer.note, by, now.0],
         )?;
         Ok(answer)
     }
@@ -244,15 +212,15 @@ impl Store {
     ) -> Result<CompletionReport> {
         self.write(|tx| {
             let actor = self.actor_in(tx, by)?;
+            let person = reference::person_in(tx, by)?;
             let mut doc = self.load_inspection_doc(tx, inspection_id)?;
             let insp = doc.inspection()?;
-            let completion = Completion { ended_at: now, by: by.to_string(), signatures };
-            check_completion(&insp, &actor.person, &completion)?;
+            let template = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
+            let (completion, findings) =
+                paicha_core::actions::complete_inspection(&insp, &person, &template, signatures, now)?;
             doc.set_completion(&completion)?;
             docs::append(tx, &mut doc, now)?;
             tx.execute("UPDATE inspections SET ended_at = ?2 WHERE id = ?1", params![inspection_id, now.0])?;
-            let template = reference::template_in(tx, &insp.header.template_id, Some(insp.header.template_version))?;
-            let findings = insp.evaluate(&template);
             let reported: Vec<(String, Option<String>, String, bool)> = {
                 let mut stmt = tx.prepare(
                     "SELECT id, item_code, level, status IN ('rectifying', 'pending_review', 'pending_verification')
@@ -265,7 +233,7 @@ impl Store {
             // Closed ones (fixed on the spot) stay closed; the finding still shows it as major.
             for (hazard_id, item, level, _) in reported.iter().filter(|r| r.3) {
                 let Some(f) = findings.iter().find(|f| Some(&f.item_code) == item.as_ref()) else { continue };
-                let composite: Vec<String> = f.reasons.iter().filter(|r| r.starts_with("composite")).cloned().collect();
+                let composite = paicha_core::actions::composite_reasons(f);
                 if f.major && level == Level::General.as_str() && !composite.is_empty() {
                     self.act_in(tx, actor.clone(), hazard_id, Action::CriteriaMet { reasons: composite }, now)?;
                     raised.push(hazard_id.clone());

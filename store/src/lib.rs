@@ -201,11 +201,8 @@ impl Store {
 
     /// The actor for person `person_id` on this device (R1), or NotFound.
     fn actor_in(&self, conn: &Connection, person_id: &str) -> Result<Actor> {
-        let mut person: Person = reference::person_in(conn, person_id)?;
-        // R1 needs person, role, scope and device on every event; the
-        // certificate number lives on the order's inspectors, not on each event.
-        person.certificate_no = None;
-        Ok(Actor { person, device_id: self.device.device_id.clone() })
+        let person: Person = reference::person_in(conn, person_id)?;
+        Ok(paicha_core::actions::event_actor(&person, &self.device.device_id))
     }
 }
 

@@ -236,7 +236,7 @@ pub fn validate_upload(
             })
             .unwrap_or_default()
     };
-    let registry = Actor { person: strip_certificate(who.person), device_id: who.device_id.to_string() };
+    let registry = crate::actions::event_actor(who.person, who.device_id);
     let tolerance_ms = i64::from(policy.at(clocks.server_now.cst_date()).clock_skew_tolerance_seconds) * 1000;
     match kind {
         DocKind::Hazard => {
@@ -379,11 +379,6 @@ pub fn validate_upload(
             })
         }
     }
-}
-
-/// The actor as events carry it: the certificate number lives on orders, not events.
-fn strip_certificate(p: &Person) -> Person {
-    Person { certificate_no: None, ..p.clone() }
 }
 
 /// A device time, read on the server's clock, must not lie in the future.
