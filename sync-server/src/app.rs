@@ -4,7 +4,7 @@
 
 use crate::blobs::Blobs;
 use crate::error::ServerError;
-use crate::storage::{Device, Storage};
+use crate::storage::{Device, Enrollment, NewQuarantine, Storage};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -121,13 +121,28 @@ async fn enroll(State(st): State<AppState>, body: Bytes) -> Result<Json<serde_js
     blocking(move || {
         let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let now = Timestamp::now();
-        let device = st.storage.enroll(
+        let enrollment = st.storage.enroll(
             &hash_secret(&b.code),
             &b.device_id,
             &b.actor.to_lowercase(),
             &hash_secret(&token),
             now,
         )?;
+        let device = match enrollment {
+            Enrollment::Enrolled(d) => d,
+            Enrollment::UnknownCode => {
+                return Err(ServerError::Unauthorized("the enrollment code is unknown or was already used".into()))
+            }
+            Enrollment::OtherDevice(other) => {
+                return Err(ServerError::Unauthorized(format!(
+                    "this enrollment code is for device {other}, not {}",
+                    b.device_id
+                )))
+            }
+            Enrollment::ActorTaken => {
+                return Err(ServerError::Conflict("this actor id is already bound to another device".into()))
+            }
+        };
         let user =
             st.storage.person(&device.user_id)?.ok_or_else(|| ServerError::Internal("device user missing".into()))?;
         let reference = st.storage.reference_for(&user)?;
@@ -339,7 +354,16 @@ async fn sync(State(st): State<AppState>, headers: HeaderMap, body: axum::body::
         drop(body);
         if device.revoked_at.is_some() {
             for up in &req.uploads {
-                st.storage.quarantine(&device.device_id, &person.id, &up.doc_id, &up.kind, "revoked", "upload from a revoked device", &up.changes.0, now)?;
+                st.storage.quarantine(&NewQuarantine {
+                    device_id: &device.device_id,
+                    user_id: &person.id,
+                    doc_id: &up.doc_id,
+                    kind: &up.kind,
+                    rule: "revoked",
+                    message: "upload from a revoked device",
+                    data: &up.changes.0,
+                    received_at: now,
+                })?;
             }
             return Err(ServerError::Forbidden(format!("device {} is revoked; its uploads are kept for review", device.device_id)));
         }

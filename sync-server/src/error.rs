@@ -3,6 +3,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::storage::StorageError;
+
 /// What can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -24,9 +26,9 @@ pub enum ServerError {
     /// The request conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
-    /// Storage failed; the request can be retried.
-    #[error("storage: {0}")]
-    Storage(#[from] rusqlite::Error),
+    /// The database is unreachable or busy; the request can be retried.
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else on our side.
     #[error("internal: {0}")]
     Internal(String),
@@ -42,7 +44,22 @@ impl ServerError {
             ServerError::Conflict(_) => StatusCode::CONFLICT,
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StorageError> for ServerError {
+    /// What storage failed with, as the client should see it: the database
+    /// unavailable is 503 (retry), a failure or unreadable data 500, a
+    /// conflict with stored state 409, data that cannot be stored 400.
+    fn from(e: StorageError) -> ServerError {
+        match e {
+            StorageError::Unavailable(_) => ServerError::Unavailable(e.to_string()),
+            StorageError::Backend(_) | StorageError::Corrupt(_) => ServerError::Internal(format!("storage: {e}")),
+            StorageError::Conflict(m) => ServerError::Conflict(m),
+            StorageError::Invalid(m) => ServerError::BadRequest(m),
         }
     }
 }

@@ -9,7 +9,7 @@
 use clap::{Parser, Subcommand};
 use paicha_core::people::{Person, Role};
 use paicha_core::time::Timestamp;
-use paicha_server::storage::{SqliteStorage, Storage};
+use paicha_server::storage::{SqliteStorage, Storage, StorageError};
 use paicha_server::{app, blobs, error};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -154,7 +154,7 @@ fn seed_demo(s: &dyn Storage) -> Result<(), error::ServerError> {
     for p in paicha_core::demo::people() {
         s.put_person(&p)?;
     }
-    s.put_enterprises(&paicha_core::demo::enterprises())
+    Ok(s.put_enterprises(&paicha_core::demo::enterprises())?)
 }
 
 fn main() {
@@ -329,12 +329,13 @@ fn main() {
 }
 
 /// Every hidden danger on the server, folded from its events.
-fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Hazard>, error::ServerError> {
+fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Hazard>, StorageError> {
     let mut out = vec![];
-    for (id, bytes) in storage.documents_of_kind(paicha_core::kinds::DocKind::Hazard.as_str())? {
+    for (id, bytes) in storage.documents_of_kind(paicha_core::kinds::DocKind::Hazard)? {
+        let unreadable = |e: paicha_core::error::DocError| StorageError::Corrupt(format!("stored record {id}: {e}"));
         let mut doc = paicha_core::doc::RecordDoc::empty(&id, &[0; 16]);
-        doc.apply(&bytes).map_err(|e| error::ServerError::Internal(e.to_string()))?;
-        let events = doc.events().map_err(|e| error::ServerError::Internal(e.to_string()))?;
+        doc.apply(&bytes).map_err(unreadable)?;
+        let events = doc.events().map_err(unreadable)?;
         if let Some(h) = paicha_core::hazard::fold(&id, &events) {
             out.push(h);
         }

@@ -3,7 +3,7 @@
 //! Blocking (SQLite); the HTTP layer runs it on the blocking pool.
 
 use crate::error::ServerError;
-use crate::storage::{AcceptedWrite, Device, Storage};
+use crate::storage::{AcceptedWrite, Device, NewQuarantine, Storage, StorageError};
 use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::inspection::Inspection;
 use paicha_core::people::Person;
@@ -30,8 +30,8 @@ struct Pending {
     accepted: paicha_core::sync::validate::Accepted,
     heads_before: Vec<String>,
     receipts: Vec<(String, i64, bool)>,
-    /// The stored snapshot before this upload (None: a new record).
-    old_snapshot: Option<Vec<u8>>,
+    /// The stored snapshot and heads before this upload (None: a new record).
+    base: Option<(Vec<u8>, Vec<String>)>,
     /// The uploaded bytes.
     uploaded: Vec<u8>,
 }
@@ -43,7 +43,7 @@ struct View<'a> {
     pending: &'a HashMap<String, Inspection>,
 }
 
-fn lookup(e: ServerError) -> LookupError {
+fn lookup(e: StorageError) -> LookupError {
     LookupError(e.to_string())
 }
 
@@ -68,8 +68,145 @@ impl ServerView for View<'_> {
     }
 }
 
+/// How many times an exchange validates its uploads again when a record
+/// was written by another server process between its read and its write
+/// (the compare and swap of [`Storage::store_accepted`]).
+pub const WRITE_ATTEMPTS: usize = 5;
+
+/// A refused upload waiting to be kept in quarantine.
+struct Refusal {
+    /// Index of the upload in the request.
+    upload: usize,
+    rule: String,
+    message: String,
+}
+
+/// What validating the uploads of one request came to.
+struct Validated {
+    accepted: Vec<DocAck>,
+    refused: Vec<DocRefusal>,
+    quarantine: Vec<Refusal>,
+    docs: Vec<Pending>,
+}
+
+/// Validates every upload against the stored records (inspections first:
+/// a report raised in an inspection is checked against it).
+fn validate_all(
+    storage: &dyn Storage,
+    who: &Uploader,
+    policy: &paicha_core::policy::Policy,
+    clocks: Clocks,
+    uploads: &[&paicha_core::sync::wire::DocUpload],
+    now: Timestamp,
+) -> Result<Validated, ServerError> {
+    let mut pending_inspections: HashMap<String, Inspection> = HashMap::new();
+    let mut out = Validated { accepted: vec![], refused: vec![], quarantine: vec![], docs: vec![] };
+    let mut seen = std::collections::HashSet::new();
+    for (i, up) in uploads.iter().enumerate() {
+        if !seen.insert(up.doc_id.as_str()) {
+            let message = "the same record appears twice in one request".to_string();
+            out.quarantine.push(Refusal { upload: i, rule: "format".into(), message: message.clone() });
+            out.refused.push(DocRefusal {
+                doc_id: up.doc_id.clone(),
+                rule: "format".into(),
+                message,
+                server_doc: Bytes(vec![]),
+            });
+            continue;
+        }
+        let stored = storage.document(&up.doc_id)?;
+        let mut server_doc = match &stored {
+            Some(d) => {
+                let mut doc = RecordDoc::empty(&up.doc_id, &[0; 16]);
+                doc.apply(&d.snapshot)
+                    .map_err(|e| ServerError::Internal(format!("stored record {}: {e}", up.doc_id)))?;
+                Some(doc)
+            }
+            None => None,
+        };
+        let heads_before = server_doc.as_mut().map(|d| d.heads()).unwrap_or_default();
+        let view = View { storage, pending: &pending_inspections };
+        match validate_upload(server_doc.as_mut(), up, who, policy, &view, clocks, MAX_DOC_BYTES) {
+            Ok(mut ok) => {
+                if let Some(i) = ok.inspection.take() {
+                    pending_inspections.insert(up.doc_id.clone(), i);
+                }
+                let heads = ok.doc.heads();
+                let acked: Vec<Receipt> =
+                    ok.new_events.iter().map(|e| Receipt { event_id: e.id.clone(), received_at: now.0 }).collect();
+                if ok.changed {
+                    if !ok.skewed.is_empty() {
+                        tracing::warn!(device = %who.device_id, events = ?ok.skewed, "device clock off from the server's (R10)");
+                    }
+                    let receipts =
+                        ok.new_events.iter().map(|e| (e.id.clone(), e.at.0, ok.skewed.contains(&e.id))).collect();
+                    out.docs.push(Pending {
+                        doc_id: up.doc_id.clone(),
+                        accepted: ok,
+                        heads_before,
+                        receipts,
+                        base: stored.map(|d| (d.snapshot, d.heads)),
+                        uploaded: up.changes.0.clone(),
+                    });
+                }
+                out.accepted.push(DocAck { doc_id: up.doc_id.clone(), heads, receipts: acked });
+            }
+            // Not the tablet's fault: nothing of this request is stored, it retries.
+            Err(UploadError::Lookup(e)) => return Err(ServerError::Internal(e.to_string())),
+            Err(UploadError::Refused(r)) => {
+                tracing::info!(device = %who.device_id, doc = %up.doc_id, rule = %r.rule, "upload refused: {}", r.message);
+                out.quarantine.push(Refusal { upload: i, rule: r.rule.clone(), message: r.message.clone() });
+                let server_doc = server_doc.as_mut().map(|d| d.save()).unwrap_or_default();
+                out.refused.push(DocRefusal {
+                    doc_id: up.doc_id.clone(),
+                    rule: r.rule,
+                    message: r.message,
+                    server_doc: Bytes(server_doc),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The storage writes of the accepted uploads. Change chunks concatenate
+/// into a loadable document, so the stored snapshot is the old one plus the
+/// new changes: no re-encoding of the whole document per upload (a record
+/// gets 5 to 20 changes in its life).
+fn writes_of(docs: &mut [Pending]) -> Vec<AcceptedWrite<'_>> {
+    docs.iter_mut()
+        .map(|p| {
+            let new_changes = match &p.base {
+                None => p.uploaded.clone(),
+                Some(_) => p.accepted.doc.changes_after(&p.heads_before),
+            };
+            let snapshot = match &p.base {
+                None => p.uploaded.clone(),
+                // Compacted once the appended chunks grow large.
+                Some((old, _)) if old.len() + new_changes.len() > COMPACT_BYTES => p.accepted.doc.save(),
+                Some((old, _)) => [old.as_slice(), new_changes.as_slice()].concat(),
+            };
+            AcceptedWrite {
+                doc_id: &p.doc_id,
+                kind: p.accepted.kind,
+                enterprise: &p.accepted.enterprise,
+                township: &p.accepted.township,
+                base_heads: p.base.as_ref().map(|(_, heads)| heads.clone()),
+                new_changes,
+                heads: p.accepted.doc.heads(),
+                snapshot,
+                receipts: p.receipts.clone(),
+                photos: p.accepted.photos.clone(),
+            }
+        })
+        .collect()
+}
+
 /// Runs one exchange for an authenticated device. `write_lock` serialises
-/// validation and storage so two uploads of one document cannot race.
+/// validation and storage in this process so two uploads of one document
+/// do not race; the compare and swap of [`Storage::store_accepted`] catches
+/// another process's write in between (PostgreSQL), and the uploads are
+/// validated again on what it wrote.
 pub fn exchange(
     storage: &dyn Storage,
     write_lock: &Mutex<()>,
@@ -81,130 +218,43 @@ pub fn exchange(
     let actor = device.actor.clone().ok_or_else(|| ServerError::Unauthorized("device is not enrolled".into()))?;
     let policy = storage.policy()?;
     let clocks = Clocks { server_now: now, device_offset_ms: req.device_time.map(|d| d.saturating_sub(now.0)) };
-    let mut pending_inspections: HashMap<String, Inspection> = HashMap::new();
     // Inspections first: a report raised in an inspection is checked against it.
     let mut uploads: Vec<&paicha_core::sync::wire::DocUpload> = req.uploads.iter().collect();
     uploads.sort_by_key(|u| u.kind != DocKind::Inspection.as_str());
-    let mut accepted = vec![];
-    let mut refused = vec![];
-    {
+    let (accepted, refused) = {
         let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
-        // Validated documents are written together: one durable commit per request.
-        let mut docs: Vec<Pending> = vec![];
-        let mut seen = std::collections::HashSet::new();
-        for up in uploads {
-            if !seen.insert(up.doc_id.as_str()) {
-                let message = "the same record appears twice in one request".to_string();
-                storage.quarantine(
-                    &device.device_id,
-                    &person.id,
-                    &up.doc_id,
-                    &up.kind,
-                    "format",
-                    &message,
-                    &up.changes.0,
-                    now,
-                )?;
-                refused.push(DocRefusal {
-                    doc_id: up.doc_id.clone(),
-                    rule: "format".into(),
-                    message,
-                    server_doc: Bytes(vec![]),
-                });
-                continue;
-            }
-            let stored = storage.document(&up.doc_id)?;
-            let mut server_doc = match &stored {
-                Some(d) => {
-                    let mut doc = RecordDoc::empty(&up.doc_id, &[0; 16]);
-                    doc.apply(&d.snapshot).map_err(|e| ServerError::Internal(e.to_string()))?;
-                    Some(doc)
-                }
-                None => None,
-            };
+        let mut attempt = 1;
+        let validated = loop {
             let who = Uploader { device_id: &device.device_id, actor_hex: &actor, person };
-            let heads_before = server_doc.as_mut().map(|d| d.heads()).unwrap_or_default();
-            let view = View { storage, pending: &pending_inspections };
-            match validate_upload(server_doc.as_mut(), up, &who, &policy, &view, clocks, MAX_DOC_BYTES) {
-                Ok(mut ok) => {
-                    if let Some(i) = ok.inspection.take() {
-                        pending_inspections.insert(up.doc_id.clone(), i);
-                    }
-                    let heads = ok.doc.heads();
-                    let acked: Vec<Receipt> =
-                        ok.new_events.iter().map(|e| Receipt { event_id: e.id.clone(), received_at: now.0 }).collect();
-                    if ok.changed {
-                        if !ok.skewed.is_empty() {
-                            tracing::warn!(device = %device.device_id, events = ?ok.skewed, "device clock off from the server's (R10)");
-                        }
-                        let receipts =
-                            ok.new_events.iter().map(|e| (e.id.clone(), e.at.0, ok.skewed.contains(&e.id))).collect();
-                        docs.push(Pending {
-                            doc_id: up.doc_id.clone(),
-                            accepted: ok,
-                            heads_before,
-                            receipts,
-                            old_snapshot: stored.map(|d| d.snapshot),
-                            uploaded: up.changes.0.clone(),
-                        });
-                    }
-                    accepted.push(DocAck { doc_id: up.doc_id.clone(), heads, receipts: acked });
+            let mut v = validate_all(storage, &who, &policy, clocks, &uploads, now)?;
+            // Validated documents are written together: one durable commit per request.
+            match storage.store_accepted(&writes_of(&mut v.docs), &device.device_id, now) {
+                Ok(()) => break v,
+                Err(StorageError::Conflict(m)) if attempt < WRITE_ATTEMPTS => {
+                    tracing::info!(device = %device.device_id, attempt, "validating again: {m}");
+                    attempt += 1;
                 }
-                // Not the tablet's fault: nothing of this request is stored, it retries.
-                Err(UploadError::Lookup(e)) => return Err(ServerError::Internal(e.to_string())),
-                Err(UploadError::Refused(r)) => {
-                    tracing::info!(device = %device.device_id, doc = %up.doc_id, rule = %r.rule, "upload refused: {}", r.message);
-                    storage.quarantine(
-                        &device.device_id,
-                        &person.id,
-                        &up.doc_id,
-                        &up.kind,
-                        &r.rule,
-                        &r.message,
-                        &up.changes.0,
-                        now,
-                    )?;
-                    let server_doc = server_doc.as_mut().map(|d| d.save()).unwrap_or_default();
-                    refused.push(DocRefusal {
-                        doc_id: up.doc_id.clone(),
-                        rule: r.rule,
-                        message: r.message,
-                        server_doc: Bytes(server_doc),
-                    });
+                Err(StorageError::Conflict(m)) => {
+                    return Err(ServerError::Unavailable(format!("{m} ({WRITE_ATTEMPTS} attempts)")));
                 }
+                Err(e) => return Err(e.into()),
             }
+        };
+        for q in &validated.quarantine {
+            let up = uploads[q.upload];
+            storage.quarantine(&NewQuarantine {
+                device_id: &device.device_id,
+                user_id: &person.id,
+                doc_id: &up.doc_id,
+                kind: &up.kind,
+                rule: &q.rule,
+                message: &q.message,
+                data: &up.changes.0,
+                received_at: now,
+            })?;
         }
-        // Change chunks concatenate into a loadable document, so the stored
-        // snapshot is the old one plus the new changes: no re-encoding of the
-        // whole document per upload (a record gets 5 to 20 changes in its life).
-        let writes: Vec<AcceptedWrite> = docs
-            .iter_mut()
-            .map(|p| {
-                let new_changes = match &p.old_snapshot {
-                    None => p.uploaded.clone(),
-                    Some(_) => p.accepted.doc.changes_after(&p.heads_before),
-                };
-                let snapshot = match &p.old_snapshot {
-                    None => p.uploaded.clone(),
-                    // Compacted once the appended chunks grow large.
-                    Some(old) if old.len() + new_changes.len() > COMPACT_BYTES => p.accepted.doc.save(),
-                    Some(old) => [old.as_slice(), new_changes.as_slice()].concat(),
-                };
-                AcceptedWrite {
-                    doc_id: &p.doc_id,
-                    kind: p.accepted.kind.as_str(),
-                    enterprise: &p.accepted.enterprise,
-                    township: &p.accepted.township,
-                    new_changes,
-                    heads: p.accepted.doc.heads(),
-                    snapshot,
-                    receipts: p.receipts.clone(),
-                    photos: p.accepted.photos.clone(),
-                }
-            })
-            .collect();
-        storage.store_accepted(&writes, &device.device_id, now)?;
-    }
+        (validated.accepted, validated.refused)
+    };
     let limit = if req.page_size == 0 { 1000 } else { req.page_size.min(MAX_PAGE) };
     let (entries, end) = storage.changes_since(person, &device.device_id, req.cursor, limit)?;
     let more = entries.len() as u32 >= limit;
@@ -221,7 +271,7 @@ pub fn exchange(
                 index.insert(e.doc_id.clone(), changes.len());
                 changes.push(DocChanges {
                     doc_id: e.doc_id,
-                    kind: e.kind,
+                    kind: e.kind.as_str().to_string(),
                     changes: vec![Bytes(e.data)],
                     heads: e.heads,
                     receipts: vec![],

@@ -1,0 +1,634 @@
+//! The storage conformance suite: written once, run against every backend
+//! (`storage::conformance::sqlite::*`).
+//!
+//! Each test gets a [`Harness`] from its backend's factory: a fresh, empty
+//! storage of its own (SQLite: a temporary directory), so tests run in parallel.
+
+use super::*;
+use paicha_core::demo;
+use paicha_core::doc::RecordDoc;
+use paicha_core::inspection::{InspectionHeader, Source};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fresh storage for one test, and what keeps its database alive.
+pub(super) struct Harness {
+    /// The storage under test (dropped before the guard).
+    pub storage: Box<dyn Storage>,
+    /// Opens a second storage on the same database (another server process).
+    pub reopen: Box<dyn Fn() -> Box<dyn Storage>>,
+    /// Removes the database when dropped.
+    pub _guard: Box<dyn std::any::Any>,
+}
+
+/// Generates one `#[test]` per suite function, each with a fresh harness
+/// from `$make`.
+macro_rules! conformance_suite {
+    ($make:path) => {
+        conformance_suite!(@each $make;
+            fresh_storage_has_the_defaults,
+            registry_writes_move_the_reference_version,
+            reference_data_is_what_the_person_may_see,
+            devices_enroll_once_and_can_be_revoked,
+            accepted_writes_are_stored_with_their_receipts_and_photos,
+            a_write_on_heads_that_moved_is_refused_whole,
+            the_change_log_pages_in_order_within_scope,
+            refused_uploads_are_kept_in_quarantine,
+            photos_are_in_scope_through_their_records,
+            inspections_are_read_from_stored_documents,
+            templates_are_published_once,
+            a_second_storage_on_the_same_database_sees_everything,
+            concurrent_writers_and_a_reader_see_every_change_once,
+        );
+    };
+    (@each $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let harness = $make();
+                super::$name(&harness);
+            }
+        )*
+    };
+}
+
+const T0: Timestamp = Timestamp(1_795_000_000_000);
+
+fn t(minutes: i64) -> Timestamp {
+    Timestamp(T0.0 + minutes * 60_000)
+}
+
+fn person(id: &str) -> Person {
+    demo::person_by_id(id).unwrap()
+}
+
+fn seed_demo(s: &dyn Storage) {
+    for p in demo::people() {
+        s.put_person(&p).unwrap();
+    }
+    s.put_enterprises(&demo::enterprises()).unwrap();
+}
+
+/// A write of an opaque document: snapshot and changes `tag`, heads `[tag]`.
+fn write<'a>(
+    doc_id: &'a str,
+    enterprise: &'a str,
+    township: &'a str,
+    base: Option<&[&str]>,
+    tag: &str,
+) -> AcceptedWrite<'a> {
+    AcceptedWrite {
+        doc_id,
+        kind: DocKind::Hazard,
+        enterprise,
+        township,
+        base_heads: base.map(|b| b.iter().map(|h| h.to_string()).collect()),
+        snapshot: tag.as_bytes().to_vec(),
+        new_changes: tag.as_bytes().to_vec(),
+        heads: vec![tag.to_string()],
+        receipts: vec![],
+        photos: vec![],
+    }
+}
+
+fn heads(list: &[&str]) -> Vec<String> {
+    list.iter().map(|h| h.to_string()).collect()
+}
+
+/// Reads the whole log as `person` on `device` the way a tablet does, page
+/// by page, with the exchange's cursor rule.
+fn read_log(s: &dyn Storage, person: &Person, device: &str, limit: u32) -> (Vec<LogEntry>, u64) {
+    let mut cursor = 0;
+    let mut all: Vec<LogEntry> = vec![];
+    loop {
+        let (page, end) = s.changes_since(person, device, cursor, limit).unwrap();
+        let more = page.len() as u32 >= limit;
+        cursor = if more { page.last().map_or(cursor, |e| e.seq) } else { end.max(cursor) };
+        all.extend(page);
+        if !more {
+            return (all, cursor);
+        }
+    }
+}
+
+fn ids(entries: &[LogEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.doc_id.as_str()).collect()
+}
+
+fn bundled() -> Vec<Template> {
+    paicha_core::template::bundled().into_iter().map(|(_, text)| serde_json::from_str(text).unwrap()).collect()
+}
+
+pub(super) fn fresh_storage_has_the_defaults(h: &Harness) {
+    let s = h.storage.as_ref();
+    assert_eq!(s.policy().unwrap(), Policy::default());
+    assert_eq!(s.reference_version().unwrap(), 1);
+    for t in bundled() {
+        assert_eq!(s.template(&t.id, t.version).unwrap().as_ref(), Some(&t), "bundled template {}", t.id);
+    }
+    assert_eq!(s.template("no-such-template", 1).unwrap(), None);
+    assert_eq!(s.person("insp-wang").unwrap(), None);
+    assert_eq!(s.enterprise_township(&demo::credit_code(1)).unwrap(), None);
+    assert!(s.devices().unwrap().is_empty());
+    assert_eq!(s.device_by_token("token").unwrap(), None);
+    assert!(s.quarantined().unwrap().is_empty());
+    assert!(s.skewed().unwrap().is_empty());
+    assert!(s.photo_refs().unwrap().is_empty());
+    assert_eq!(s.document("hz-1").unwrap(), None);
+    assert_eq!(s.inspection("in-1").unwrap(), None);
+    assert!(s.receipts_for("hz-1").unwrap().is_empty());
+    assert!(s.documents_of_kind(DocKind::Hazard).unwrap().is_empty());
+    let (entries, end) = s.changes_since(&person("admin-xu"), "tab-1", 0, 100).unwrap();
+    assert!(entries.is_empty());
+    assert_eq!(end, 0);
+    assert!(!s.photo_in_scope(&"a".repeat(64), &person("admin-xu")).unwrap());
+}
+
+pub(super) fn registry_writes_move_the_reference_version(h: &Harness) {
+    let s = h.storage.as_ref();
+    let v = s.reference_version().unwrap();
+    let mut wang = person("insp-wang");
+    s.put_person(&wang).unwrap();
+    assert_eq!(s.person("insp-wang").unwrap(), Some(wang.clone()));
+    assert_eq!(s.reference_version().unwrap(), v + 1);
+    wang.name = "王二".into();
+    wang.townships.push("周市镇".into());
+    s.put_person(&wang).unwrap();
+    assert_eq!(s.person("insp-wang").unwrap(), Some(wang));
+    assert_eq!(s.reference_version().unwrap(), v + 2);
+
+    s.put_enterprises(&demo::enterprises()).unwrap();
+    assert_eq!(s.reference_version().unwrap(), v + 3);
+    assert_eq!(s.enterprise_township(&demo::credit_code(1)).unwrap().as_deref(), Some("玉山镇"));
+    assert_eq!(s.enterprise_township(&demo::credit_code(4)).unwrap().as_deref(), Some("周市镇"));
+    assert_eq!(s.enterprise_township("no-such-code").unwrap(), None);
+    let mut moved_one = demo::enterprises()[0].clone();
+    moved_one.township = "周市镇".into();
+    s.put_enterprises(&[moved_one]).unwrap();
+    assert_eq!(s.enterprise_township(&demo::credit_code(1)).unwrap().as_deref(), Some("周市镇"));
+    assert_eq!(s.reference_version().unwrap(), v + 4);
+
+    let mut policy = Policy::default();
+    let mut newer = policy.versions[0].clone();
+    newer.effective_from = newer.effective_from.succ_opt().unwrap();
+    newer.rectification_days_general = 20;
+    policy.versions.push(newer);
+    s.set_policy(&policy).unwrap();
+    assert_eq!(s.policy().unwrap(), policy);
+    assert_eq!(s.reference_version().unwrap(), v + 5);
+}
+
+pub(super) fn reference_data_is_what_the_person_may_see(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let version = s.reference_version().unwrap();
+    let codes = |r: &ReferenceData| r.enterprises.iter().map(|e| e.credit_code.clone()).collect::<Vec<_>>();
+    let people = |r: &ReferenceData| r.people.iter().map(|p| p.id.clone()).collect::<BTreeSet<_>>();
+    let everyone: BTreeSet<String> = demo::people().into_iter().map(|p| p.id).collect();
+
+    let r = s.reference_for(&person("insp-wang")).unwrap();
+    assert_eq!(r.version, version);
+    assert_eq!(r.policy, Policy::default());
+    assert_eq!(people(&r), everyone);
+    assert_eq!(codes(&r), [1, 2, 3].map(demo::credit_code));
+    // People come back whole.
+    assert_eq!(r.people.iter().find(|p| p.id == "insp-wang"), Some(&person("insp-wang")));
+
+    let r = s.reference_for(&person("insp-zhou")).unwrap();
+    assert_eq!(codes(&r), [demo::credit_code(4)]);
+
+    let r = s.reference_for(&person("admin-xu")).unwrap();
+    assert_eq!(codes(&r), [1, 2, 3, 4].map(demo::credit_code));
+    assert_eq!(r.enterprises, demo::enterprises());
+
+    // An enterprise user sees itself and the officials, not other enterprises' people.
+    let r = s.reference_for(&person("ent-a")).unwrap();
+    let officials: BTreeSet<String> =
+        demo::people().into_iter().filter(|p| p.role != Role::Enterprise || p.id == "ent-a").map(|p| p.id).collect();
+    assert_eq!(people(&r), officials);
+    assert_eq!(codes(&r), [demo::credit_code(1)]);
+}
+
+pub(super) fn devices_enroll_once_and_can_be_revoked(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let actor1 = "a1".repeat(16);
+    let actor2 = "b2".repeat(16);
+    s.add_device("tab-1", "insp-wang", "code-1", t(0)).unwrap();
+    let waiting = Device { device_id: "tab-1".into(), user_id: "insp-wang".into(), actor: None, revoked_at: None };
+    assert_eq!(s.devices().unwrap(), std::slice::from_ref(&waiting));
+    // A new code before enrollment replaces the old one.
+    s.add_device("tab-1", "insp-wang", "code-2", t(1)).unwrap();
+    assert_eq!(s.enroll("code-1", "tab-1", &actor1, "token-1", t(2)).unwrap(), Enrollment::UnknownCode);
+    assert_eq!(s.enroll("code-2", "tab-9", &actor1, "token-1", t(2)).unwrap(), Enrollment::OtherDevice("tab-1".into()));
+    let enrolled = Device { actor: Some(actor1.clone()), ..waiting };
+    assert_eq!(s.enroll("code-2", "tab-1", &actor1, "token-1", t(2)).unwrap(), Enrollment::Enrolled(enrolled.clone()));
+    // A code is used once.
+    assert_eq!(s.enroll("code-2", "tab-1", &actor1, "token-x", t(3)).unwrap(), Enrollment::UnknownCode);
+    assert_eq!(s.device_by_token("token-1").unwrap(), Some(enrolled.clone()));
+    assert_eq!(s.device_by_token("token-x").unwrap(), None);
+    // An enrolled device gets no new code.
+    assert!(matches!(s.add_device("tab-1", "insp-wang", "code-3", t(4)), Err(StorageError::Conflict(_))));
+
+    // An actor id is bound to one device.
+    s.add_device("tab-2", "insp-li", "code-4", t(5)).unwrap();
+    assert_eq!(s.enroll("code-4", "tab-2", &actor1, "token-2", t(6)).unwrap(), Enrollment::ActorTaken);
+    assert!(matches!(s.enroll("code-4", "tab-2", &actor2, "token-2", t(6)).unwrap(), Enrollment::Enrolled(_)));
+
+    // A device for someone the registry does not know cannot be added.
+    assert!(matches!(s.add_device("tab-3", "nobody", "code-5", t(7)), Err(StorageError::Invalid(_))));
+
+    assert!(s.revoke("tab-1", t(8)).unwrap());
+    assert!(!s.revoke("tab-1", t(9)).unwrap());
+    assert!(!s.revoke("no-such-device", t(9)).unwrap());
+    assert_eq!(s.device_by_token("token-1").unwrap().and_then(|d| d.revoked_at), Some(t(8).0));
+    assert!(matches!(s.add_device("tab-1", "insp-wang", "code-6", t(10)), Err(StorageError::Conflict(_))));
+    let list = s.devices().unwrap();
+    assert_eq!(list.iter().map(|d| d.device_id.as_str()).collect::<Vec<_>>(), ["tab-1", "tab-2"]);
+    assert_eq!(list[1].actor.as_deref(), Some(actor2.as_str()));
+
+    // The registry can still change a person its devices belong to.
+    let mut wang = person("insp-wang");
+    wang.name = "王三".into();
+    s.put_person(&wang).unwrap();
+    assert_eq!(s.person("insp-wang").unwrap(), Some(wang));
+    assert_eq!(s.devices().unwrap().len(), 2);
+}
+
+pub(super) fn accepted_writes_are_stored_with_their_receipts_and_photos(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let e1 = demo::credit_code(1);
+    let (p1, p2) = ("1".repeat(64), "2".repeat(64));
+    let mut hazard = write("hz-1", &e1, "玉山镇", None, "a");
+    hazard.receipts = vec![("ev-1".into(), t(-1).0, false), ("ev-2".into(), t(-30).0, true)];
+    hazard.photos = vec![p2.clone(), p1.clone()];
+    let mut inspection = write("in-1", &e1, "玉山镇", None, "i");
+    inspection.kind = DocKind::Inspection;
+    s.store_accepted(&[hazard, inspection], "tab-1", t(0)).unwrap();
+
+    assert_eq!(
+        s.document("hz-1").unwrap(),
+        Some(StoredDoc { kind: DocKind::Hazard, snapshot: b"a".to_vec(), heads: heads(&["a"]) })
+    );
+    assert_eq!(s.document("in-1").unwrap().map(|d| d.kind), Some(DocKind::Inspection));
+    assert_eq!(s.receipts_for("hz-1").unwrap(), [("ev-1".to_string(), t(0).0), ("ev-2".to_string(), t(0).0)]);
+    assert!(s.receipts_for("in-1").unwrap().is_empty());
+    assert_eq!(s.skewed().unwrap(), [("ev-2".to_string(), "tab-1".to_string(), t(-30).0, t(0).0)]);
+    assert_eq!(s.photo_refs().unwrap(), [("hz-1".to_string(), p1.clone()), ("hz-1".to_string(), p2.clone())]);
+    assert_eq!(s.documents_of_kind(DocKind::Hazard).unwrap(), [("hz-1".to_string(), b"a".to_vec())]);
+    assert_eq!(s.documents_of_kind(DocKind::Inspection).unwrap(), [("in-1".to_string(), b"i".to_vec())]);
+
+    // The next write of the record: snapshot and heads replaced, one more
+    // log entry, new receipts added, a receipt already held keeps its time.
+    let mut next = write("hz-1", &e1, "玉山镇", Some(&["a"]), "b");
+    next.receipts = vec![("ev-1".into(), t(4).0, false), ("ev-3".into(), t(4).0, false)];
+    next.photos = vec![p1.clone()];
+    s.store_accepted(&[next], "tab-2", t(5)).unwrap();
+    assert_eq!(
+        s.document("hz-1").unwrap(),
+        Some(StoredDoc { kind: DocKind::Hazard, snapshot: b"b".to_vec(), heads: heads(&["b"]) })
+    );
+    assert_eq!(
+        s.receipts_for("hz-1").unwrap(),
+        [("ev-1".to_string(), t(0).0), ("ev-2".to_string(), t(0).0), ("ev-3".to_string(), t(5).0)]
+    );
+    assert_eq!(s.photo_refs().unwrap().len(), 2);
+    assert_eq!(s.skewed().unwrap().len(), 1);
+
+    let (log, end) = s.changes_since(&person("admin-xu"), "tab-9", 0, 100).unwrap();
+    assert_eq!(ids(&log), ["hz-1", "in-1", "hz-1"]);
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq), "sequence order");
+    assert_eq!(end, log[2].seq);
+    assert_eq!(log[0].kind, DocKind::Hazard);
+    assert_eq!(log[1].kind, DocKind::Inspection);
+    assert_eq!((log[0].data.as_slice(), &log[0].heads), (b"a".as_slice(), &heads(&["a"])));
+    assert_eq!((log[2].data.as_slice(), &log[2].heads), (b"b".as_slice(), &heads(&["b"])));
+
+    // Nothing to write writes nothing.
+    s.store_accepted(&[], "tab-1", t(6)).unwrap();
+    assert_eq!(s.changes_since(&person("admin-xu"), "tab-9", 0, 100).unwrap().1, end);
+}
+
+pub(super) fn a_write_on_heads_that_moved_is_refused_whole(h: &Harness) {
+    let s = h.storage.as_ref();
+    let e1 = demo::credit_code(1);
+    s.store_accepted(&[write("hz-1", &e1, "玉山镇", None, "a")], "tab-1", t(0)).unwrap();
+    let end = s.changes_since(&person("admin-xu"), "tab-9", 0, 100).unwrap().1;
+
+    // One stale record refuses the whole request: the new record before it is not stored either.
+    let stale = [write("hz-2", &e1, "玉山镇", None, "x"), write("hz-1", &e1, "玉山镇", Some(&["old"]), "b")];
+    assert!(matches!(s.store_accepted(&stale, "tab-1", t(1)), Err(StorageError::Conflict(_))));
+    assert_eq!(s.document("hz-2").unwrap(), None);
+    assert_eq!(s.document("hz-1").unwrap().map(|d| d.snapshot), Some(b"a".to_vec()));
+    let (log, end_now) = s.changes_since(&person("admin-xu"), "tab-9", 0, 100).unwrap();
+    assert_eq!((ids(&log), end_now), (vec!["hz-1"], end));
+
+    // A record written by someone else since it was found missing.
+    assert!(matches!(
+        s.store_accepted(&[write("hz-1", &e1, "玉山镇", None, "c")], "tab-1", t(2)),
+        Err(StorageError::Conflict(_))
+    ));
+    // A record expected that is not there.
+    assert!(matches!(
+        s.store_accepted(&[write("hz-9", &e1, "玉山镇", Some(&["a"]), "c")], "tab-1", t(2)),
+        Err(StorageError::Conflict(_))
+    ));
+    assert_eq!(s.document("hz-9").unwrap(), None);
+
+    // Heads are a set: their order does not matter.
+    let mut two = write("hz-1", &e1, "玉山镇", Some(&["a"]), "b");
+    two.heads = heads(&["c", "b"]);
+    s.store_accepted(&[two], "tab-1", t(3)).unwrap();
+    s.store_accepted(&[write("hz-1", &e1, "玉山镇", Some(&["b", "c"]), "d")], "tab-1", t(4)).unwrap();
+    assert_eq!(s.document("hz-1").unwrap().map(|d| d.heads), Some(heads(&["d"])));
+    assert_eq!(s.changes_since(&person("admin-xu"), "tab-9", 0, 100).unwrap().0.len(), 3);
+}
+
+pub(super) fn the_change_log_pages_in_order_within_scope(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let (e1, e2, e4) = (demo::credit_code(1), demo::credit_code(2), demo::credit_code(4));
+    let names: Vec<(String, String)> = (0..6).map(|i| (format!("yu-{i}"), format!("zh-{i}"))).collect();
+    for (i, (yu, zh)) in names.iter().enumerate() {
+        s.store_accepted(&[write(yu, &e1, "玉山镇", None, "y")], "tab-a", t(i as i64)).unwrap();
+        s.store_accepted(&[write(zh, &e4, "周市镇", None, "z")], "tab-b", t(i as i64)).unwrap();
+    }
+    s.store_accepted(&[write("yu-own", &e1, "玉山镇", None, "o")], "tab-wang", t(9)).unwrap();
+    s.store_accepted(&[write("yu-b", &e2, "玉山镇", None, "b")], "tab-a", t(9)).unwrap();
+
+    let (all, end) = s.changes_since(&person("admin-xu"), "tab-x", 0, 1000).unwrap();
+    assert_eq!(all.len(), 14);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(end, all[13].seq);
+    let expect =
+        |f: &dyn Fn(&LogEntry) -> bool| all.iter().filter(|e| f(e)).map(|e| e.doc_id.clone()).collect::<Vec<_>>();
+
+    // An inspector of 玉山镇 on its own tablet, in pages of 2: its township's
+    // records in order, not its own changes, and the cursor ends at the log's end.
+    for limit in [1, 2, 5, 1000] {
+        let (seen, cursor) = read_log(s, &person("insp-wang"), "tab-wang", limit);
+        assert_eq!(ids(&seen), expect(&|e| e.doc_id.starts_with("yu-") && e.doc_id != "yu-own"), "limit {limit}");
+        assert_eq!(cursor, end);
+    }
+    let (seen, _) = read_log(s, &person("insp-zhou"), "tab-zhou", 4);
+    assert_eq!(ids(&seen), expect(&|e| e.doc_id.starts_with("zh-")));
+    // Enterprise users: their enterprise's records only.
+    let (seen, _) = read_log(s, &person("ent-a"), "tab-ent", 3);
+    assert_eq!(ids(&seen), expect(&|e| e.doc_id.starts_with("yu-") && e.doc_id != "yu-b"));
+    let (seen, cursor) = read_log(s, &person("ent-d"), "tab-ent", 3);
+    assert_eq!(ids(&seen), expect(&|e| e.doc_id.starts_with("zh-")));
+    assert_eq!(cursor, end);
+    let (seen, cursor) = read_log(s, &person("ent-b"), "tab-ent", 3);
+    assert_eq!(ids(&seen), ["yu-b"]);
+    assert_eq!(cursor, end);
+    // Someone with no scope sees nothing, and still learns the end.
+    let nowhere = Person { townships: vec![], ..person("insp-wang") };
+    assert_eq!(s.changes_since(&nowhere, "tab-n", 0, 100).unwrap(), (vec![], end));
+
+    // From a cursor: what follows it.
+    let mid = all[6].seq;
+    let (after, _) = s.changes_since(&person("admin-xu"), "tab-x", mid, 100).unwrap();
+    assert_eq!(after, all[7..].to_vec());
+    assert_eq!(s.changes_since(&person("admin-xu"), "tab-x", end, 100).unwrap(), (vec![], end));
+    assert_eq!(s.changes_since(&person("admin-xu"), "tab-x", u64::MAX, 100).unwrap(), (vec![], end));
+}
+
+pub(super) fn refused_uploads_are_kept_in_quarantine(h: &Harness) {
+    let s = h.storage.as_ref();
+    let q = NewQuarantine {
+        device_id: "tab-1",
+        user_id: "insp-wang",
+        doc_id: "hz-1",
+        kind: "hazard",
+        rule: "R2",
+        message: "out of scope",
+        data: &[1, 2, 3],
+        received_at: t(0),
+    };
+    s.quarantine(&q).unwrap();
+    // An unknown kind, from a device the server never enrolled, is kept as it came.
+    s.quarantine(&NewQuarantine {
+        device_id: "stranger",
+        kind: "spaceship",
+        rule: "format",
+        data: &[],
+        received_at: t(1),
+        ..q
+    })
+    .unwrap();
+    s.quarantine(&q).unwrap();
+    let list = s.quarantined().unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(list.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    assert_eq!(
+        list[0],
+        Quarantined {
+            id: list[0].id,
+            device_id: "tab-1".into(),
+            user_id: "insp-wang".into(),
+            doc_id: "hz-1".into(),
+            rule: "R2".into(),
+            message: "out of scope".into(),
+            bytes: 3,
+            received_at: t(0).0,
+        }
+    );
+    assert_eq!((list[1].device_id.as_str(), list[1].rule.as_str(), list[1].bytes), ("stranger", "format", 0));
+}
+
+pub(super) fn photos_are_in_scope_through_their_records(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let (p, q) = ("a".repeat(64), "b".repeat(64));
+    let (e1, e4) = (demo::credit_code(1), demo::credit_code(4));
+    let mut yu = write("yu-1", &e1, "玉山镇", None, "y");
+    yu.photos = vec![p.clone()];
+    let mut zh = write("zh-1", &e4, "周市镇", None, "z");
+    zh.photos = vec![q.clone()];
+    s.store_accepted(&[yu, zh], "tab-1", t(0)).unwrap();
+    let sees = |who: &str, sha: &str| s.photo_in_scope(sha, &person(who)).unwrap();
+    assert!(sees("insp-wang", &p) && !sees("insp-wang", &q));
+    assert!(!sees("insp-zhou", &p) && sees("insp-zhou", &q));
+    assert!(sees("admin-xu", &p) && sees("admin-xu", &q));
+    assert!(sees("ent-a", &p) && !sees("ent-a", &q));
+    assert!(!sees("ent-b", &p) && !sees("ent-b", &q));
+    assert!(!sees("admin-xu", &"c".repeat(64)));
+    assert_eq!(s.photo_refs().unwrap(), [("yu-1".to_string(), p), ("zh-1".to_string(), q)]);
+}
+
+pub(super) fn inspections_are_read_from_stored_documents(h: &Harness) {
+    let s = h.storage.as_ref();
+    let wang = person("insp-wang");
+    let header = InspectionHeader {
+        id: "in-1".into(),
+        template_id: "dust-explosion".into(),
+        template_version: 1,
+        sector: "涉爆粉尘".into(),
+        enterprise: demo::credit_code(1),
+        enterprise_name: "昆山示范铝业有限公司".into(),
+        township: "玉山镇".into(),
+        inspectors: vec![wang.clone(), person("insp-li")],
+        source: Source::Routine,
+        enforcement: false,
+        started_at: t(0),
+        device_id: "tab-1".into(),
+        location: None,
+    };
+    let mut doc = RecordDoc::new(DocKind::Inspection, "in-1", &[7; 16]).unwrap();
+    doc.set_header(&header).unwrap();
+    let mut w = write("in-1", &header.enterprise, "玉山镇", None, "i");
+    w.kind = DocKind::Inspection;
+    w.snapshot = doc.save();
+    w.heads = doc.heads();
+    let mut bad = write("in-bad", &header.enterprise, "玉山镇", None, "not automerge");
+    bad.kind = DocKind::Inspection;
+    s.store_accepted(&[w, bad, write("hz-1", &header.enterprise, "玉山镇", None, "h")], "tab-1", t(1)).unwrap();
+
+    let inspection = s.inspection("in-1").unwrap().unwrap();
+    assert_eq!(inspection.header, header);
+    assert!(inspection.answers.is_empty());
+    assert_eq!(inspection.completion, None);
+    assert_eq!(s.inspection("hz-1").unwrap(), None, "a hidden danger is no inspection");
+    assert_eq!(s.inspection("in-2").unwrap(), None);
+    assert!(matches!(s.inspection("in-bad"), Err(StorageError::Corrupt(_))));
+}
+
+pub(super) fn templates_are_published_once(h: &Harness) {
+    let s = h.storage.as_ref();
+    let v = s.reference_version().unwrap();
+    let shipped = bundled().remove(0);
+    assert!(!s.put_template(&shipped).unwrap(), "the bundled templates are published already");
+    let next = Template { version: shipped.version + 1, ..shipped.clone() };
+    assert!(s.put_template(&next).unwrap());
+    assert_eq!(s.reference_version().unwrap(), v + 1);
+    assert_eq!(s.template(&next.id, next.version).unwrap(), Some(next.clone()));
+    assert!(!s.put_template(&next).unwrap(), "the same content again changes nothing");
+    assert_eq!(s.reference_version().unwrap(), v + 1);
+    // R3: a published version never changes.
+    let changed = Template { title: "另一个标题".into(), ..next.clone() };
+    assert!(matches!(s.put_template(&changed), Err(StorageError::Conflict(_))));
+    assert_eq!(s.template(&next.id, next.version).unwrap(), Some(next));
+    let invalid = Template { version: 0, ..shipped };
+    assert!(matches!(s.put_template(&invalid), Err(StorageError::Invalid(_))));
+}
+
+pub(super) fn a_second_storage_on_the_same_database_sees_everything(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    s.store_accepted(&[write("hz-1", &demo::credit_code(1), "玉山镇", None, "a")], "tab-1", t(0)).unwrap();
+    // Opening again migrates nothing and loses nothing.
+    let other = (h.reopen)();
+    assert_eq!(other.person("insp-wang").unwrap(), Some(person("insp-wang")));
+    assert_eq!(other.reference_version().unwrap(), s.reference_version().unwrap());
+    assert_eq!(other.document("hz-1").unwrap(), s.document("hz-1").unwrap());
+    // And what one writes, the other reads.
+    other.store_accepted(&[write("hz-1", &demo::credit_code(1), "玉山镇", Some(&["a"]), "b")], "tab-2", t(1)).unwrap();
+    assert_eq!(s.document("hz-1").unwrap().map(|d| d.heads), Some(heads(&["b"])));
+    assert_eq!(s.changes_since(&person("admin-xu"), "tab-9", 0, 10).unwrap().0.len(), 2);
+}
+
+/// The concurrency contract: 8 writers, each writing records of its own and
+/// all of them appending to one shared record (read, then compare and swap,
+/// again on a conflict), while a reader pages through the log.
+pub(super) fn concurrent_writers_and_a_reader_see_every_change_once(h: &Harness) {
+    const WRITERS: usize = 8;
+    const OWN: usize = 12;
+    const SHARED: usize = OWN / 2;
+    let s = h.storage.as_ref();
+    let e1 = demo::credit_code(1);
+    let admin = person("admin-xu");
+    let finished = AtomicUsize::new(0);
+    let (accepted, read): (Vec<Vec<String>>, Vec<LogEntry>) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut cursor = 0;
+            let mut seen: Vec<LogEntry> = vec![];
+            loop {
+                // Read "all done" before the page: the last page is read after the last commit.
+                let all_done = finished.load(Ordering::SeqCst) == WRITERS;
+                let (page, end) = s.changes_since(&admin, "reader", cursor, 7).unwrap();
+                let more = page.len() >= 7;
+                cursor = if more { page.last().map_or(cursor, |e| e.seq) } else { end.max(cursor) };
+                seen.extend(page);
+                if all_done && !more {
+                    return seen;
+                }
+            }
+        });
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                let (e1, finished) = (&e1, &finished);
+                scope.spawn(move || {
+                    let device = format!("dev-{i}");
+                    let mut mine = vec![];
+                    for k in 0..OWN {
+                        let id = format!("w{i}-{k}");
+                        let tag = format!("w{i}-{k}-tag");
+                        s.store_accepted(&[write(&id, e1, "玉山镇", None, &tag)], &device, t(k as i64)).unwrap();
+                        mine.push(tag);
+                        if k % 2 == 1 {
+                            let tag = format!("shared-{i}-{k}");
+                            loop {
+                                let current = s.document("shared").unwrap();
+                                let base: Option<Vec<String>> = current.as_ref().map(|d| d.heads.clone());
+                                let mut w = write("shared", e1, "玉山镇", None, &tag);
+                                w.base_heads = base;
+                                w.snapshot = match &current {
+                                    Some(d) => [d.snapshot.as_slice(), b";", tag.as_bytes()].concat(),
+                                    None => tag.as_bytes().to_vec(),
+                                };
+                                match s.store_accepted(&[w], &device, t(k as i64)) {
+                                    Ok(()) => break,
+                                    Err(StorageError::Conflict(_)) => continue,
+                                    Err(e) => panic!("writer {i}: {e}"),
+                                }
+                            }
+                            mine.push(tag);
+                        }
+                    }
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    mine
+                })
+            })
+            .collect();
+        let accepted = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        (accepted, reader.join().unwrap())
+    });
+    let accepted: Vec<String> = accepted.into_iter().flatten().collect();
+    assert_eq!(accepted.len(), WRITERS * (OWN + SHARED));
+
+    // Every accepted write is in the log exactly once.
+    let (log, _) = read_log(s, &admin, "auditor", 1000);
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &log {
+        *count.entry(String::from_utf8(e.data.clone()).unwrap()).or_default() += 1;
+    }
+    assert_eq!(log.len(), accepted.len(), "log entries");
+    for tag in &accepted {
+        assert_eq!(count.get(tag), Some(&1), "{tag} in the log");
+    }
+    // No lost update of the shared record: every append is in its snapshot once.
+    let shared = s.document("shared").unwrap().unwrap();
+    let mut parts: Vec<String> = String::from_utf8(shared.snapshot).unwrap().split(';').map(str::to_string).collect();
+    parts.sort();
+    let mut expected: Vec<String> = accepted.iter().filter(|t| t.starts_with("shared-")).cloned().collect();
+    expected.sort();
+    assert_eq!(parts, expected);
+    // The reader, paging while the writers ran, saw every entry once, in order.
+    assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), log.iter().map(|e| e.seq).collect::<Vec<_>>());
+}
+
+mod sqlite {
+    use super::Harness;
+    use crate::storage::{SqliteStorage, Storage};
+
+    fn make() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Box::new(SqliteStorage::open(dir.path()).unwrap());
+        let path = dir.path().to_path_buf();
+        let reopen = Box::new(move || Box::new(SqliteStorage::open(&path).unwrap()) as Box<dyn Storage>);
+        Harness { storage, reopen, _guard: Box::new(dir) }
+    }
+
+    conformance_suite!(make);
+}

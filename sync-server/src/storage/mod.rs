@@ -1,0 +1,359 @@
+//! Server storage behind one contract, [`Storage`]. [`SqliteStorage`] is the
+//! embedded default: one file in the data directory, WAL,
+//! `synchronous = FULL`.
+//!
+//! Every backend passes one conformance suite (`storage/conformance.rs`),
+//! which every method and the concurrency contract below are held to.
+//! Schemas are numbered SQL files per backend (`sync-server/migrations/`)
+//! embedded in the binary; a database newer than the code is refused.
+
+pub mod sqlite;
+
+#[cfg(test)]
+mod conformance;
+
+pub use self::sqlite::SqliteStorage;
+
+use paicha_core::enterprise::Enterprise;
+use paicha_core::inspection::Inspection;
+use paicha_core::kinds::DocKind;
+use paicha_core::people::{Person, Role};
+use paicha_core::policy::Policy;
+use paicha_core::sync::wire::ReferenceData;
+use paicha_core::template::Template;
+use paicha_core::time::Timestamp;
+use serde::Serialize;
+
+/// What a storage operation can fail with, by what the caller can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The database cannot be reached or is busy (connection refused or
+    /// lost, pool exhausted, lock timeout, serialization failure): nothing
+    /// was written; the same call may succeed later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The database failed the operation for another reason (a bug, a full
+    /// disk, a schema newer than this server).
+    #[error("database: {0}")]
+    Backend(String),
+    /// Stored data cannot be read back (unparsable JSON, a document that does
+    /// not load, a damaged file).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The write conflicts with what is stored: a record written since it was
+    /// read (see [`AcceptedWrite::base_heads`]), a published template with
+    /// other content, a device already enrolled.
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller's data cannot be stored (an invalid template, a device for
+    /// an unknown user).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Storage's result.
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// An enrolled (or enrollable) device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    /// Device id.
+    pub device_id: String,
+    /// Its user.
+    pub user_id: String,
+    /// The Automerge actor id bound at enrollment (hex), once enrolled.
+    pub actor: Option<String>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+/// What an enrollment attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enrollment {
+    /// The device is enrolled: its actor is bound and its token stored.
+    Enrolled(Device),
+    /// No device waits for this code (never issued, or already used).
+    UnknownCode,
+    /// The code was issued for another device (its id).
+    OtherDevice(String),
+    /// The actor id is already bound to another device.
+    ActorTaken,
+}
+
+/// A document as the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDoc {
+    /// Its kind.
+    pub kind: DocKind,
+    /// The whole document.
+    pub snapshot: Vec<u8>,
+    /// Its heads (what [`AcceptedWrite::base_heads`] is compared with).
+    pub heads: Vec<String>,
+}
+
+/// What to write when an upload is accepted.
+#[derive(Debug, Clone)]
+pub struct AcceptedWrite<'a> {
+    /// Record id.
+    pub doc_id: &'a str,
+    /// Kind.
+    pub kind: DocKind,
+    /// Enterprise (scope).
+    pub enterprise: &'a str,
+    /// Township (scope).
+    pub township: &'a str,
+    /// The stored heads this write was computed from: `None` for a record the
+    /// server did not hold. The write is refused with
+    /// [`StorageError::Conflict`] if the stored heads differ (compare and swap).
+    pub base_heads: Option<Vec<String>>,
+    /// The whole document after the upload.
+    pub snapshot: Vec<u8>,
+    /// Only the changes new to the server (the change-log entry).
+    pub new_changes: Vec<u8>,
+    /// Heads after the upload.
+    pub heads: Vec<String>,
+    /// New events: (event id, device time, clock skewed).
+    pub receipts: Vec<(String, i64, bool)>,
+    /// Photos the record refers to.
+    pub photos: Vec<String>,
+}
+
+/// A refused upload to keep for a district admin.
+#[derive(Debug, Clone, Copy)]
+pub struct NewQuarantine<'a> {
+    /// Device.
+    pub device_id: &'a str,
+    /// User.
+    pub user_id: &'a str,
+    /// Record.
+    pub doc_id: &'a str,
+    /// Kind as uploaded (may be one this server does not know).
+    pub kind: &'a str,
+    /// Rule or check.
+    pub rule: &'a str,
+    /// Why.
+    pub message: &'a str,
+    /// The refused changes.
+    pub data: &'a [u8],
+    /// When.
+    pub received_at: Timestamp,
+}
+
+/// A refused upload kept for a district admin (never deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quarantined {
+    /// Id.
+    pub id: i64,
+    /// Device.
+    pub device_id: String,
+    /// User.
+    pub user_id: String,
+    /// Record.
+    pub doc_id: String,
+    /// Rule or check.
+    pub rule: String,
+    /// Why.
+    pub message: String,
+    /// Size of the refused changes.
+    pub bytes: i64,
+    /// When.
+    pub received_at: i64,
+}
+
+/// One change-log entry for a download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Position in the log.
+    pub seq: u64,
+    /// Record.
+    pub doc_id: String,
+    /// Kind.
+    pub kind: DocKind,
+    /// Changes.
+    pub data: Vec<u8>,
+    /// Heads of the document after this entry.
+    pub heads: Vec<String>,
+}
+
+/// What the sync protocol and the operator's commands need from storage.
+///
+/// # Concurrency contract
+///
+/// Every backend keeps these two promises, whatever number of threads (and,
+/// for PostgreSQL, server processes) call it at once; the conformance suite
+/// checks both with concurrent writers and readers.
+///
+/// 1. **A write of one record is atomic with respect to every other writer
+///    of that record.** [`Storage::store_accepted`] writes all its records,
+///    their change-log entries, receipts and photo references in one
+///    transaction, and only if every record's stored heads are still the
+///    [`AcceptedWrite::base_heads`] the caller validated against (compare and
+///    swap); otherwise nothing is written and the call fails with
+///    [`StorageError::Conflict`], and the caller reads the record again,
+///    validates again and retries. A lost update (two writers appending to
+///    the same old snapshot, one overwriting the other) is thus impossible.
+///    SQLite: one connection, `BEGIN IMMEDIATE` (one writer at a time).
+///    PostgreSQL: the heads are read with `SELECT ... FOR UPDATE` inside the
+///    writing transaction.
+/// 2. **A reader's change-log cursor never skips a change.**
+///    [`Storage::changes_since`] returns entries in sequence order, and once
+///    it has returned (or reported as the log's end) a sequence number `n`,
+///    no change with a number at or below `n` is committed later: sequence
+///    numbers become visible in the order they were handed out. SQLite gets
+///    this from its single writer. PostgreSQL hands sequence numbers out
+///    under a transaction-level advisory lock that every change-log writer
+///    takes before its first insert and holds until it commits, so log
+///    writers commit one after the other in sequence order, and a reader
+///    reads the end of the log and the page in one snapshot
+///    (`REPEATABLE READ`). See docs/adr/0008-server-storage-contract.md for
+///    why this and not "only entries below the smallest in-flight sequence".
+///
+/// Everything else is a single statement or one short transaction; the
+/// reference-data version moves forward with every registry write.
+pub trait Storage: Send + Sync + 'static {
+    /// A person from the registry.
+    fn person(&self, id: &str) -> Result<Option<Person>>;
+    /// Adds or replaces a person.
+    fn put_person(&self, p: &Person) -> Result<()>;
+    /// Adds or replaces enterprises.
+    fn put_enterprises(&self, list: &[Enterprise]) -> Result<()>;
+    /// The district's policy.
+    fn policy(&self) -> Result<Policy>;
+    /// Replaces the policy.
+    fn set_policy(&self, p: &Policy) -> Result<()>;
+    /// Reference data for `person`'s scope.
+    fn reference_for(&self, person: &Person) -> Result<ReferenceData>;
+    /// Current reference data version.
+    fn reference_version(&self) -> Result<u64>;
+    /// Registers a device for a user with a hashed one-time enrollment code;
+    /// issuing a new code before enrollment replaces the old one. A device
+    /// already enrolled or revoked is a [`StorageError::Conflict`].
+    fn add_device(&self, device_id: &str, user_id: &str, code_hash: &str, now: Timestamp) -> Result<()>;
+    /// Uses an enrollment code: binds the actor and stores the token hash.
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        actor: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Enrollment>;
+    /// The device holding a token.
+    fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
+    /// Revokes a device; false if it is unknown or already revoked.
+    fn revoke(&self, device_id: &str, now: Timestamp) -> Result<bool>;
+    /// All devices, by id.
+    fn devices(&self) -> Result<Vec<Device>>;
+    /// A stored document.
+    fn document(&self, id: &str) -> Result<Option<StoredDoc>>;
+    /// A stored inspection (None: no inspection of that id is stored here).
+    fn inspection(&self, id: &str) -> Result<Option<Inspection>> {
+        let Some(d) = self.document(id)? else { return Ok(None) };
+        if d.kind != DocKind::Inspection {
+            return Ok(None);
+        }
+        let mut doc = paicha_core::doc::RecordDoc::empty(id, &[0; 16]);
+        doc.apply(&d.snapshot).map_err(|e| StorageError::Corrupt(format!("stored inspection {id}: {e}")))?;
+        let insp = doc.inspection().map_err(|e| StorageError::Corrupt(format!("stored inspection {id}: {e}")))?;
+        Ok(Some(insp))
+    }
+    /// Stores the accepted uploads of one request durably, in one transaction,
+    /// each only if its record still has its `base_heads` (see the contract).
+    fn store_accepted(&self, writes: &[AcceptedWrite<'_>], device_id: &str, now: Timestamp) -> Result<()>;
+    /// Keeps a refused upload.
+    fn quarantine(&self, q: &NewQuarantine<'_>) -> Result<()>;
+    /// Everything in quarantine, oldest first.
+    fn quarantined(&self) -> Result<Vec<Quarantined>>;
+    /// Change-log entries after `cursor` in `person`'s scope, not made by
+    /// `device_id`, at most `limit`, in sequence order; and the log's end
+    /// (its highest sequence number, in scope or not), read in the same
+    /// snapshot.
+    fn changes_since(&self, person: &Person, device_id: &str, cursor: u64, limit: u32) -> Result<(Vec<LogEntry>, u64)>;
+    /// Events flagged for clock skew (R10): (event id, device, device time, received).
+    fn skewed(&self) -> Result<Vec<(String, String, i64, i64)>>;
+    /// Whether a record in `person`'s scope refers to the photo.
+    fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool>;
+    /// Every (record, photo) reference, for finding photos that have not arrived.
+    fn photo_refs(&self) -> Result<Vec<(String, String)>>;
+    /// Receipt times of a document's events: (event id, ms), by event id.
+    fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>>;
+    /// Every stored document of a kind: (id, bytes), by id.
+    fn documents_of_kind(&self, kind: DocKind) -> Result<Vec<(String, Vec<u8>)>>;
+    /// The township an enterprise of the registry is in.
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>>;
+    /// A published template version (R3).
+    fn template(&self, id: &str, version: u32) -> Result<Option<Template>>;
+    /// Publishes a template version: true if new, false if that version is
+    /// already published with the same content; other content is a
+    /// [`StorageError::Conflict`] (R3), an invalid template
+    /// [`StorageError::Invalid`].
+    fn put_template(&self, t: &Template) -> Result<bool>;
+}
+
+/// The people and enterprises of the registry that `person` sees (R2): an
+/// enterprise user sees itself and the officials, not other enterprises'
+/// people; enterprises are those in scope.
+pub(crate) fn visible_reference(
+    person: &Person,
+    people: Vec<Person>,
+    enterprises: Vec<Enterprise>,
+) -> (Vec<Person>, Vec<Enterprise>) {
+    let people = people
+        .into_iter()
+        .filter(|p| match person.role {
+            Role::Enterprise => p.id == person.id || p.role != Role::Enterprise,
+            _ => true,
+        })
+        .collect();
+    let enterprises = enterprises.into_iter().filter(|e| person.in_scope(&e.credit_code, &e.township)).collect();
+    (people, enterprises)
+}
+
+/// Parses a JSON column.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Serialises a value for a JSON column.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StorageError::Invalid(e.to_string()))
+}
+
+/// Parses a stored kind.
+pub(crate) fn stored_kind(doc_id: &str, kind: &str) -> Result<DocKind> {
+    DocKind::parse(kind).map_err(|e| StorageError::Corrupt(format!("stored record {doc_id}: {e}")))
+}
+
+/// Whether stored heads (JSON) are the heads a write was based on.
+pub(crate) fn same_heads(stored: &[String], base: &[String]) -> bool {
+    let mut a = stored.to_vec();
+    let mut b = base.to_vec();
+    a.sort();
+    b.sort();
+    a == b
+}
+
+/// The conflict of a compare-and-swap that found other heads.
+pub(crate) fn moved(doc_id: &str) -> StorageError {
+    StorageError::Conflict(format!("record {doc_id} was written by another request since it was read; retry"))
+}
+
+/// The refusal of a template version published with other content (R3).
+pub(crate) fn template_conflict(t: &Template) -> StorageError {
+    StorageError::Conflict(format!(
+        "template {} v{} is published with other content; publish a new version (R3)",
+        t.id, t.version
+    ))
+}
+
+/// The bundled checklist templates, parsed: (id, version, text as shipped).
+pub(crate) fn bundled_templates() -> Result<Vec<(String, u32, &'static str)>> {
+    paicha_core::template::bundled()
+        .into_iter()
+        .map(|(file, text)| {
+            let t: Template = serde_json::from_str(text)
+                .map_err(|e| StorageError::Invalid(format!("bundled template {file}: {e}")))?;
+            Ok((t.id, t.version, text))
+        })
+        .collect()
+}

@@ -1,0 +1,589 @@
+//! The embedded SQLite storage: `server.db` in the data directory, WAL,
+//! `synchronous = FULL`, one connection behind a mutex (one writer: the
+//! concurrency contract of [`Storage`] holds by construction).
+//!
+//! Schema: `PRAGMA user_version` and the numbered files in
+//! `sync-server/migrations/sqlite/`, applied in one IMMEDIATE transaction
+//! (docs/adr/0003).
+
+use super::{
+    bundled_templates, from_json, moved, same_heads, stored_kind, template_conflict, to_json, visible_reference,
+    AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc,
+};
+use paicha_core::enterprise::Enterprise;
+use paicha_core::kinds::DocKind;
+use paicha_core::people::Person;
+use paicha_core::policy::Policy;
+use paicha_core::sync::wire::ReferenceData;
+use paicha_core::template::Template;
+use paicha_core::time::Timestamp;
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/001_initial.sql"),
+    include_str!("../../migrations/sqlite/002_photo_refs.sql"),
+    include_str!("../../migrations/sqlite/003_receipts_doc_index.sql"),
+    include_str!("../../migrations/sqlite/004_templates.sql"),
+];
+
+/// Newest schema version this server writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> StorageError {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen => {
+                    StorageError::Unavailable(e.to_string())
+                }
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StorageError::Corrupt(e.to_string()),
+                ErrorCode::ConstraintViolation => match f.extended_code {
+                    rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StorageError::Invalid(e.to_string()),
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        StorageError::Conflict(e.to_string())
+                    }
+                    _ => StorageError::Backend(e.to_string()),
+                },
+                _ => StorageError::Backend(e.to_string()),
+            },
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::Utf8Error(..) => StorageError::Corrupt(e.to_string()),
+            _ => StorageError::Backend(e.to_string()),
+        }
+    }
+}
+
+/// The embedded SQLite storage.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+/// R2 as SQL ([`paicha_core::people::scope_sql`]), its parameters appended to `params`.
+fn scope_condition(viewer: &Person, table: &str, params: &mut Vec<rusqlite::types::Value>) -> String {
+    let (sql, values) = paicha_core::people::scope_sql(viewer, table, params.len() + 1);
+    params.extend(values.into_iter().map(rusqlite::types::Value::from));
+    sql
+}
+
+/// Runs the step that follows migration `version` (seeding in Rust what SQL cannot).
+fn after_migration(tx: &Connection, version: i64) -> Result<()> {
+    match version {
+        1 => {
+            tx.execute("INSERT INTO policy(id, json) VALUES (1, ?1)", [to_json(&Policy::default())?])?;
+            tx.execute("INSERT INTO meta(key, value) VALUES ('reference_version', '1')", [])?;
+        }
+        4 => {
+            for (id, version, text) in bundled_templates()? {
+                tx.execute(
+                    "INSERT OR IGNORE INTO templates(id, version, json) VALUES (?1, ?2, ?3)",
+                    params![id, version, text],
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `server.db` in `dir`, upgrading its schema.
+    pub fn open(dir: &Path) -> Result<SqliteStorage> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(format!("{}: {e}", dir.display())))?;
+        let mut conn = Connection::open(dir.join("server.db"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StorageError::Backend(format!(
+                "server.db has schema version {version}, newer than this server ({SCHEMA_VERSION})"
+            )));
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let step = i as i64 + 1;
+            if version < step {
+                tx.execute_batch(sql)?;
+                after_migration(&tx, step)?;
+            }
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(SqliteStorage { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut c = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)
+    }
+}
+
+fn template_in(c: &Connection, id: &str, version: u32) -> Result<Option<Template>> {
+    let j: Option<String> = c
+        .query_row("SELECT json FROM templates WHERE id = ?1 AND version = ?2", params![id, version], |r| r.get(0))
+        .optional()?;
+    j.map(|j| from_json(&format!("stored template {id} v{version}"), &j)).transpose()
+}
+
+fn bump_reference(c: &Connection) -> Result<()> {
+    c.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'reference_version'", [])?;
+    Ok(())
+}
+
+fn reference_version_in(c: &Connection) -> Result<u64> {
+    let v: String = c.query_row("SELECT value FROM meta WHERE key = 'reference_version'", [], |r| r.get(0))?;
+    v.parse().map_err(|_| StorageError::Corrupt(format!("meta.reference_version holds '{v}', not a number")))
+}
+
+fn policy_in(c: &Connection) -> Result<Policy> {
+    let j: String = c.query_row("SELECT json FROM policy WHERE id = 1", [], |r| r.get(0))?;
+    from_json("the stored policy", &j)
+}
+
+fn device_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
+    Ok(Device { device_id: r.get(0)?, user_id: r.get(1)?, actor: r.get(2)?, revoked_at: r.get(3)? })
+}
+
+fn heads_of(doc_id: &str, json: &str) -> Result<Vec<String>> {
+    from_json(&format!("heads of stored record {doc_id}"), json)
+}
+
+impl Storage for SqliteStorage {
+    fn person(&self, id: &str) -> Result<Option<Person>> {
+        self.with(|c| {
+            let j: Option<String> =
+                c.query_row("SELECT json FROM people WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            j.map(|j| from_json(&format!("stored person {id}"), &j)).transpose()
+        })
+    }
+
+    fn put_person(&self, p: &Person) -> Result<()> {
+        let json = to_json(p)?;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO people(id, role, json) VALUES (?1, ?2, ?3)",
+                params![p.id, p.role.as_str(), json],
+            )?;
+            bump_reference(&tx)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn put_enterprises(&self, list: &[Enterprise]) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for e in list {
+                tx.execute(
+                    "INSERT OR REPLACE INTO enterprises(credit_code, township, json) VALUES (?1, ?2, ?3)",
+                    params![e.credit_code, e.township, to_json(e)?],
+                )?;
+            }
+            bump_reference(&tx)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn policy(&self) -> Result<Policy> {
+        self.with(|c| policy_in(c))
+    }
+
+    fn set_policy(&self, p: &Policy) -> Result<()> {
+        let json = to_json(p)?;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("INSERT OR REPLACE INTO policy(id, json) VALUES (1, ?1)", [json])?;
+            bump_reference(&tx)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn reference_version(&self) -> Result<u64> {
+        self.with(|c| reference_version_in(c))
+    }
+
+    fn reference_for(&self, person: &Person) -> Result<ReferenceData> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let version = reference_version_in(&tx)?;
+            let policy = policy_in(&tx)?;
+            let mut people = vec![];
+            {
+                let mut stmt = tx.prepare("SELECT id, json FROM people ORDER BY id")?;
+                for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+                    let (id, j) = row?;
+                    people.push(from_json(&format!("stored person {id}"), &j)?);
+                }
+            }
+            let mut enterprises = vec![];
+            {
+                let mut stmt = tx.prepare("SELECT credit_code, json FROM enterprises ORDER BY credit_code")?;
+                for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+                    let (code, j) = row?;
+                    enterprises.push(from_json(&format!("stored enterprise {code}"), &j)?);
+                }
+            }
+            let (people, enterprises) = visible_reference(person, people, enterprises);
+            Ok(ReferenceData { version, people, enterprises, policy })
+        })
+    }
+
+    fn add_device(&self, device_id: &str, user_id: &str, code_hash: &str, now: Timestamp) -> Result<()> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO devices(device_id, user_id, code_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(device_id) DO UPDATE SET user_id = excluded.user_id, code_hash = excluded.code_hash,
+                     actor = NULL, token_hash = NULL, enrolled_at = NULL, revoked_at = NULL
+                 WHERE devices.revoked_at IS NULL AND devices.enrolled_at IS NULL",
+                params![device_id, user_id, code_hash, now.0],
+            )?;
+            if n == 0 {
+                return Err(StorageError::Conflict(format!(
+                    "device {device_id} is already enrolled or revoked; use another device id"
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        actor: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Enrollment> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let d: Option<Device> = tx
+                .query_row(
+                    "SELECT device_id, user_id, actor, revoked_at FROM devices WHERE code_hash = ?1 AND enrolled_at IS NULL",
+                    [code_hash],
+                    device_row,
+                )
+                .optional()?;
+            let Some(d) = d else { return Ok(Enrollment::UnknownCode) };
+            if d.device_id != device_id {
+                return Ok(Enrollment::OtherDevice(d.device_id));
+            }
+            let taken: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM devices WHERE actor = ?1)", [actor], |r| r.get(0))?;
+            if taken {
+                return Ok(Enrollment::ActorTaken);
+            }
+            tx.execute(
+                "UPDATE devices SET actor = ?2, token_hash = ?3, enrolled_at = ?4, code_hash = NULL WHERE device_id = ?1",
+                params![device_id, actor, token_hash, now.0],
+            )?;
+            tx.commit()?;
+            Ok(Enrollment::Enrolled(Device { actor: Some(actor.to_string()), ..d }))
+        })
+    }
+
+    fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT device_id, user_id, actor, revoked_at FROM devices WHERE token_hash = ?1",
+                [token_hash],
+                device_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn revoke(&self, device_id: &str, now: Timestamp) -> Result<bool> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+                params![device_id, now.0],
+            )? > 0)
+        })
+    }
+
+    fn devices(&self) -> Result<Vec<Device>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT device_id, user_id, actor, revoked_at FROM devices ORDER BY device_id")?;
+            let rows = stmt.query_map([], device_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn document(&self, id: &str) -> Result<Option<StoredDoc>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached("SELECT kind, snapshot, heads FROM documents WHERE id = ?1")?;
+            let row: Option<(String, Vec<u8>, String)> =
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+            row.map(|(kind, snapshot, heads)| {
+                Ok(StoredDoc { kind: stored_kind(id, &kind)?, snapshot, heads: heads_of(id, &heads)? })
+            })
+            .transpose()
+        })
+    }
+
+    fn store_accepted(&self, writes: &[AcceptedWrite<'_>], device_id: &str, now: Timestamp) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut current = tx.prepare_cached("SELECT heads FROM documents WHERE id = ?1")?;
+                let mut doc = tx.prepare_cached(
+                    "INSERT INTO documents(id, kind, enterprise, township, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(id) DO UPDATE SET enterprise = excluded.enterprise, township = excluded.township,
+                         snapshot = excluded.snapshot, heads = excluded.heads",
+                )?;
+                let mut log = tx.prepare_cached(
+                    "INSERT INTO change_log(doc_id, device_id, data, heads, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                let mut photo = tx.prepare_cached("INSERT OR IGNORE INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)")?;
+                let mut receipt = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO receipts(event_id, doc_id, device_id, device_time, received_at, skewed)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for w in writes {
+                    let stored: Option<String> = current.query_row([w.doc_id], |r| r.get(0)).optional()?;
+                    let unchanged = match (&stored, &w.base_heads) {
+                        (None, None) => true,
+                        (Some(s), Some(base)) => same_heads(&heads_of(w.doc_id, s)?, base),
+                        _ => false,
+                    };
+                    if !unchanged {
+                        // Dropping the transaction rolls back the writes before this one.
+                        return Err(moved(w.doc_id));
+                    }
+                    let heads = to_json(&w.heads)?;
+                    doc.execute(params![w.doc_id, w.kind.as_str(), w.enterprise, w.township, w.snapshot, heads])?;
+                    log.execute(params![w.doc_id, device_id, w.new_changes, heads, now.0])?;
+                    for sha in &w.photos {
+                        photo.execute(params![sha, w.doc_id])?;
+                    }
+                    for (id, at, skewed) in &w.receipts {
+                        receipt.execute(params![id, w.doc_id, device_id, at, now.0, *skewed as i64])?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn quarantine(&self, q: &NewQuarantine<'_>) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO quarantine(device_id, user_id, doc_id, kind, rule, message, data, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![q.device_id, q.user_id, q.doc_id, q.kind, q.rule, q.message, q.data, q.received_at.0],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, device_id, user_id, doc_id, rule, message, LENGTH(data), received_at FROM quarantine ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Quarantined {
+                    id: r.get(0)?,
+                    device_id: r.get(1)?,
+                    user_id: r.get(2)?,
+                    doc_id: r.get(3)?,
+                    rule: r.get(4)?,
+                    message: r.get(5)?,
+                    bytes: r.get(6)?,
+                    received_at: r.get(7)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn changes_since(&self, person: &Person, device_id: &str, cursor: u64, limit: u32) -> Result<(Vec<LogEntry>, u64)> {
+        let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let end: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?;
+            let mut p: Vec<rusqlite::types::Value> =
+                vec![cursor.into(), device_id.to_string().into(), i64::from(limit).into()];
+            let scope = scope_condition(person, "d.", &mut p);
+            let sql = format!(
+                "SELECT c.seq, c.doc_id, d.kind, c.data, c.heads FROM change_log c JOIN documents d ON d.id = c.doc_id
+                 WHERE c.seq > ?1 AND c.device_id != ?2 AND ({scope}) ORDER BY c.seq LIMIT ?3"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(p.iter()), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut entries = vec![];
+            for row in rows {
+                let (seq, doc_id, kind, data, heads) = row?;
+                let kind = stored_kind(&doc_id, &kind)?;
+                let heads = heads_of(&doc_id, &heads)?;
+                entries.push(LogEntry { seq: seq as u64, doc_id, kind, data, heads });
+            }
+            Ok((entries, end as u64))
+        })
+    }
+
+    fn photo_in_scope(&self, sha256: &str, person: &Person) -> Result<bool> {
+        self.with(|c| {
+            let mut p: Vec<rusqlite::types::Value> = vec![sha256.to_string().into()];
+            let scope = scope_condition(person, "d.", &mut p);
+            let sql = format!(
+                "SELECT EXISTS(SELECT 1 FROM photo_refs r JOIN documents d ON d.id = r.doc_id WHERE r.sha256 = ?1 AND ({scope}))"
+            );
+            Ok(c.query_row(&sql, params_from_iter(p.iter()), |r| r.get(0))?)
+        })
+    }
+
+    fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT event_id, received_at FROM receipts WHERE doc_id = ?1 ORDER BY event_id")?;
+            let rows = stmt.query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn documents_of_kind(&self, kind: DocKind) -> Result<Vec<(String, Vec<u8>)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT id, snapshot FROM documents WHERE kind = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn photo_refs(&self) -> Result<Vec<(String, String)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT doc_id, sha256 FROM photo_refs ORDER BY doc_id, sha256")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn skewed(&self) -> Result<Vec<(String, String, i64, i64)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT event_id, device_id, device_time, received_at FROM receipts WHERE skewed = 1 ORDER BY received_at, event_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT township FROM enterprises WHERE credit_code = ?1", [credit_code], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn template(&self, id: &str, version: u32) -> Result<Option<Template>> {
+        self.with(|c| template_in(c, id, version))
+    }
+
+    fn put_template(&self, t: &Template) -> Result<bool> {
+        t.validate().map_err(StorageError::Invalid)?;
+        let json = to_json(t)?;
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(old) = template_in(&tx, &t.id, t.version)? {
+                if &old != t {
+                    return Err(template_conflict(t));
+                }
+                return Ok(false);
+            }
+            tx.execute("INSERT INTO templates(id, version, json) VALUES (?1, ?2, ?3)", params![t.id, t.version, json])?;
+            bump_reference(&tx)?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(c: &Connection) -> Vec<(String, String)> {
+        let mut stmt = c
+            .prepare("SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn a_version_1_database_upgrades_to_the_current_schema_and_a_newer_one_is_refused() {
+        let old = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(old.path().join("server.db")).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute("INSERT INTO meta(key, value) VALUES ('reference_version', '7')", []).unwrap();
+        }
+        let upgraded = SqliteStorage::open(old.path()).unwrap();
+        assert_eq!(upgraded.reference_version().unwrap(), 7);
+        let fresh = tempfile::tempdir().unwrap();
+        let _ = SqliteStorage::open(fresh.path()).unwrap();
+        let a = Connection::open(old.path().join("server.db")).unwrap();
+        let b = Connection::open(fresh.path().join("server.db")).unwrap();
+        assert_eq!(schema(&a), schema(&b));
+        a.pragma_update(None, "user_version", 9).unwrap();
+        drop(a);
+        drop(upgraded);
+        let err = SqliteStorage::open(old.path()).err().unwrap();
+        assert!(err.to_string().contains("newer than this server"), "{err}");
+    }
+
+    #[test]
+    fn the_migration_files_build_the_schema_the_server_has_always_had() {
+        // The schema as the server wrote it before the migrations were
+        // files (v4): the names, and that every statement is kept verbatim.
+        let dir = tempfile::tempdir().unwrap();
+        let _ = SqliteStorage::open(dir.path()).unwrap();
+        let c = Connection::open(dir.path().join("server.db")).unwrap();
+        let names: Vec<String> = schema(&c).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "change_log",
+                "change_log_doc",
+                "devices",
+                "documents",
+                "documents_enterprise",
+                "documents_township",
+                "enterprises",
+                "meta",
+                "people",
+                "photo_refs",
+                "photo_refs_doc",
+                "policy",
+                "quarantine",
+                "receipts",
+                "receipts_doc",
+                "templates"
+            ]
+        );
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 4);
+        for (name, sql) in schema(&c) {
+            assert!(!sql.contains("--"), "{name}: a comment of a migration file leaked into the schema: {sql}");
+        }
+    }
+}
