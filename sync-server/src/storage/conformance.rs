@@ -1,8 +1,12 @@
 //! The storage conformance suite: written once, run against every backend
-//! (`storage::conformance::sqlite::*`).
+//! (`storage::conformance::sqlite::*`, `storage::conformance::postgres::*`).
 //!
 //! Each test gets a [`Harness`] from its backend's factory: a fresh, empty
-//! storage of its own (SQLite: a temporary directory), so tests run in parallel.
+//! storage of its own (SQLite: a temporary directory; PostgreSQL: a database
+//! created for the test and dropped after it), so tests run in parallel.
+//! The PostgreSQL run needs a server: `PAICHA_TEST_POSTGRES` names one
+//! (`bash scripts/with-postgres.sh cargo test -p paicha-server` starts a
+//! throwaway cluster); without it those tests fail, they never pass silently.
 
 use super::*;
 use paicha_core::demo;
@@ -631,4 +635,89 @@ mod sqlite {
     }
 
     conformance_suite!(make);
+}
+
+pub(super) mod postgres {
+    use super::Harness;
+    use crate::storage::postgres::{Config, PostgresStorage};
+    use crate::storage::Storage;
+
+    /// A database of its own for one test, dropped with it.
+    pub(crate) struct ScratchDatabase {
+        admin: Config,
+        name: String,
+        /// Its connection settings.
+        pub config: Config,
+    }
+
+    impl ScratchDatabase {
+        /// Creates an empty database on the server `PAICHA_TEST_POSTGRES` names.
+        pub(crate) fn create() -> ScratchDatabase {
+            let url = std::env::var("PAICHA_TEST_POSTGRES").unwrap_or_default();
+            assert!(
+                !url.is_empty(),
+                "PAICHA_TEST_POSTGRES is not set: the PostgreSQL storage tests need a server. \
+                 Run them through `bash scripts/with-postgres.sh cargo test -p paicha-server` \
+                 (it starts a throwaway PostgreSQL 15 cluster and sets the variable), or set \
+                 PAICHA_TEST_POSTGRES=postgres://USER@HOST:PORT/DB for a server where USER may create databases."
+            );
+            let admin: Config = url.parse().unwrap_or_else(|e| panic!("PAICHA_TEST_POSTGRES={url}: {e}"));
+            let name = format!("paicha_test_{}", uuid::Uuid::new_v4().simple());
+            let mut client = admin
+                .connect(::postgres::NoTls)
+                .unwrap_or_else(|e| panic!("cannot connect to PAICHA_TEST_POSTGRES={url}: {e}"));
+            client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            let mut config = admin.clone();
+            config.dbname(&name);
+            ScratchDatabase { admin, name, config }
+        }
+    }
+
+    impl Drop for ScratchDatabase {
+        fn drop(&mut self) {
+            if let Ok(mut c) = self.admin.connect(::postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            }
+        }
+    }
+
+    fn make() -> Harness {
+        let db = ScratchDatabase::create();
+        let storage = Box::new(PostgresStorage::connect(db.config.clone()).unwrap());
+        let config = db.config.clone();
+        let reopen = Box::new(move || Box::new(PostgresStorage::connect(config.clone()).unwrap()) as Box<dyn Storage>);
+        Harness { storage, reopen, _guard: Box::new(db) }
+    }
+
+    conformance_suite!(make);
+
+    #[test]
+    fn servers_starting_at_once_migrate_one_after_the_other_and_a_newer_schema_is_refused() {
+        let db = ScratchDatabase::create();
+        let opened: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4).map(|_| s.spawn(|| PostgresStorage::connect(db.config.clone()))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for o in &opened {
+            let storage = o.as_ref().unwrap();
+            assert_eq!(storage.reference_version().unwrap(), 1);
+        }
+        drop(opened);
+        let mut c = db.config.connect(::postgres::NoTls).unwrap();
+        let rows: i64 = c.query_one("SELECT COUNT(*) FROM schema_version", &[]).unwrap().get(0);
+        assert_eq!(rows, 1);
+        c.batch_execute("UPDATE schema_version SET version = 99").unwrap();
+        let err = PostgresStorage::connect(db.config.clone()).err().unwrap();
+        assert!(err.to_string().contains("newer than this server"), "{err}");
+    }
+
+    #[test]
+    fn an_unreachable_server_is_unavailable() {
+        let mut config = Config::new();
+        config.host("127.0.0.1").port(1).user("nobody").dbname("nothing");
+        config.connect_timeout(std::time::Duration::from_millis(200));
+        // The pool keeps trying until it has waited as long as it may.
+        let err = PostgresStorage::connect_waiting(config, std::time::Duration::from_millis(500)).err().unwrap();
+        assert!(matches!(err, crate::storage::StorageError::Unavailable(_)), "{err}");
+    }
 }

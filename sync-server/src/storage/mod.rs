@@ -1,17 +1,22 @@
-//! Server storage behind one contract, [`Storage`]. [`SqliteStorage`] is the
-//! embedded default: one file in the data directory, WAL,
-//! `synchronous = FULL`.
+//! Server storage behind one contract, [`Storage`], with two backends:
 //!
-//! Every backend passes one conformance suite (`storage/conformance.rs`),
-//! which every method and the concurrency contract below are held to.
-//! Schemas are numbered SQL files per backend (`sync-server/migrations/`)
+//! - [`SqliteStorage`], the embedded default: one file in the data
+//!   directory, WAL, `synchronous = FULL`;
+//! - [`PostgresStorage`], chosen by one setting (`--database postgres://...`),
+//!   for a province whose districts share one server.
+//!
+//! Both pass one conformance suite (`storage/conformance.rs`), which every
+//! method and the concurrency contract below are held to. Schemas are
+//! numbered SQL files per backend (`sync-server/migrations/{sqlite,postgres}/`)
 //! embedded in the binary; a database newer than the code is refused.
 
+pub mod postgres;
 pub mod sqlite;
 
 #[cfg(test)]
 mod conformance;
 
+pub use self::postgres::PostgresStorage;
 pub use self::sqlite::SqliteStorage;
 
 use paicha_core::enterprise::Enterprise;
