@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, property, CLI, scenario tests
-# against the real server), then the Kotlin (JVM) and Python bindings tests
-# against the real library and a real server, and generates the Swift
-# bindings. Installs the Kotlin compiler and JNA first if they are missing.
+# against the real server; the server's storage conformance suite on SQLite
+# and on a throwaway PostgreSQL 15 cluster that scripts/with-postgres.sh
+# starts, installing Debian's `postgresql` if it is missing), then the
+# Kotlin (JVM) and Python bindings tests against the real library and a real
+# server, and generates the Swift bindings. Installs the Kotlin compiler and JNA first if they are missing.
 # Honours CARGO_TARGET_DIR: every build output is read from $TARGET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +13,8 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 
 bash scripts/install-tools.sh
 
-echo "== Rust workspace"
-cargo test --workspace
+echo "== Rust workspace (the server's storage and one scenario also on a throwaway PostgreSQL)"
+bash scripts/with-postgres.sh cargo test --workspace
 
 echo "== bindings"
 cargo build -p paicha-ffi -p paicha-server

@@ -2,14 +2,17 @@
 //! district's operator runs beside it (users, devices, quarantine).
 //!
 //! Configuration: flags, or the environment (`PAICHA_SERVER_DATA`,
-//! `PAICHA_SERVER_LISTEN`, `PAICHA_LOG`), or a JSON file given with `--config`
-//! (`{"data": "...", "listen": "..."}`); flags win over the environment,
-//! which wins over the file.
+//! `PAICHA_SERVER_DATABASE`, `PAICHA_SERVER_LISTEN`, `PAICHA_LOG`), or a JSON
+//! file given with `--config` (`{"data": "...", "database": "...",
+//! "listen": "..."}`); flags win over the environment, which wins over the
+//! file. Without a database URL the records are in the embedded SQLite
+//! database in the data directory; with `--database postgres://...` they are
+//! in that PostgreSQL database. Photos are in the data directory either way.
 
 use clap::{Parser, Subcommand};
 use paicha_core::people::{Person, Role};
 use paicha_core::time::Timestamp;
-use paicha_server::storage::{SqliteStorage, Storage, StorageError};
+use paicha_server::storage::{PostgresStorage, SqliteStorage, Storage, StorageError};
 use paicha_server::{app, blobs, error};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,9 +21,13 @@ use std::sync::Arc;
 #[derive(Parser, Debug)]
 #[command(name = "paicha-server", version, about)]
 struct Cli {
-    /// Data directory (the embedded database lives here).
+    /// Data directory: photos, and the embedded database unless --database is given.
     #[arg(long, global = true, env = "PAICHA_SERVER_DATA")]
     data: Option<PathBuf>,
+    /// Keep the records in this PostgreSQL database (postgres://user:password@host:port/db)
+    /// instead of the embedded SQLite database in the data directory.
+    #[arg(long, global = true, env = "PAICHA_SERVER_DATABASE")]
+    database: Option<String>,
     /// A JSON configuration file.
     #[arg(long, global = true, env = "PAICHA_SERVER_CONFIG")]
     config: Option<PathBuf>,
@@ -132,6 +139,7 @@ enum DeviceCmd {
 #[derive(serde::Deserialize, Default)]
 struct FileConfig {
     data: Option<PathBuf>,
+    database: Option<String>,
     listen: Option<String>,
 }
 
@@ -147,6 +155,56 @@ fn print(json: bool, v: serde_json::Value, text: String) {
     // A closed pipe (`... | head`) ends quietly.
     if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
         std::process::exit(0);
+    }
+}
+
+/// Where the records are: the database URL's host, port and name (never its
+/// password), or the embedded database's file.
+fn describe(database: Option<&str>, data: &std::path::Path) -> String {
+    match database.map(str::parse::<paicha_server::storage::postgres::Config>) {
+        Some(Ok(c)) => {
+            let host = match c.get_hosts().first() {
+                Some(paicha_server::storage::postgres::Host::Tcp(h)) => h.clone(),
+                Some(paicha_server::storage::postgres::Host::Unix(p)) => p.display().to_string(),
+                None => "localhost".into(),
+            };
+            let port = c.get_ports().first().copied().unwrap_or(5432);
+            format!("PostgreSQL {host}:{port}/{}", c.get_dbname().unwrap_or("(default)"))
+        }
+        Some(Err(_)) => "PostgreSQL".into(),
+        None => data.join("server.db").display().to_string(),
+    }
+}
+
+/// Opens the storage the configuration names, and whether it was empty
+/// (no schema yet). Commands other than init and serve never create one.
+fn open_storage(database: Option<&str>, data: &std::path::Path, creates: bool) -> (Arc<dyn Storage>, bool) {
+    match database {
+        Some(url) => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                fail("--database takes a postgres:// URL; leave it out to use the embedded SQLite database in --data");
+            }
+            let fresh = PostgresStorage::schema_version(url).unwrap_or_else(|e| fail(e)).is_none();
+            if fresh && !creates {
+                fail(format!(
+                    "no paicha schema in {}; create it first: paicha-server --database URL init (or serve)",
+                    describe(database, data)
+                ));
+            }
+            let storage = PostgresStorage::open(url).unwrap_or_else(|e| fail(e));
+            (Arc::new(storage), fresh)
+        }
+        None => {
+            let fresh = !data.join("server.db").exists();
+            if fresh && !creates {
+                fail(format!(
+                    "no server database in {}; create it first: paicha-server --data {} init (or serve)",
+                    data.display(),
+                    data.display()
+                ));
+            }
+            (Arc::new(SqliteStorage::open(data).unwrap_or_else(|e| fail(e))), fresh)
+        }
     }
 }
 
@@ -168,32 +226,27 @@ fn main() {
         None => FileConfig::default(),
     };
     let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
-    let fresh = !data.join("server.db").exists();
-    if fresh && !matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. }) {
-        fail(format!(
-            "no server database in {}; create it first: paicha-server --data {} init (or serve)",
-            data.display(),
-            data.display()
-        ));
-    }
-    let storage = match SqliteStorage::open(&data) {
-        Ok(s) => s,
-        Err(e) => fail(e),
-    };
+    let database = cli.database.clone().or(file.database).filter(|d| !d.trim().is_empty());
+    let creates = matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. });
+    let (storage, fresh) = open_storage(database.as_deref(), &data, creates);
     let result = match cli.command {
         Cmd::Init { demo } => {
             if demo {
-                seed_demo(&storage).unwrap_or_else(|e| fail(e));
+                seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
-            print(cli.json, serde_json::json!({ "data": data, "demo": demo }), format!("database ready in {}", data.display()));
+            let text = match &database {
+                None => format!("database ready in {}", data.display()),
+                Some(_) => format!("database ready: {} (photos in {})", describe(database.as_deref(), &data), data.display()),
+            };
+            print(cli.json, serde_json::json!({ "data": data, "database": database.as_ref().map(|_| describe(database.as_deref(), &data)), "demo": demo }), text);
             Ok(())
         }
         Cmd::Serve { listen, demo } => {
             if fresh && demo {
-                seed_demo(&storage).unwrap_or_else(|e| fail(e));
+                seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
             let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
-            serve(storage, &listen, &data);
+            serve(storage, &listen, &data, &describe(database.as_deref(), &data));
             Ok(())
         }
         Cmd::User(UserCmd::Add { id, name, role, township, enterprise, cert }) => {
@@ -275,7 +328,7 @@ fn main() {
             let text = missing.iter().map(|(d, s)| format!("{d} waits for photo {s}")).collect::<Vec<_>>().join("\n");
             print(cli.json, serde_json::Value::Array(v), if text.is_empty() { "(none: every photo arrived)".into() } else { text })
         }),
-        Cmd::Overdue => folded_hazards(&storage).map(|list| {
+        Cmd::Overdue => folded_hazards(storage.as_ref()).map(|list| {
             let now = Timestamp::now();
             let policy = storage.policy().unwrap_or_else(|e| fail(e));
             let rows: Vec<_> = list
@@ -299,7 +352,7 @@ fn main() {
                 .join("\n");
             print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
         }),
-        Cmd::Conflicts => folded_hazards(&storage).map(|list| {
+        Cmd::Conflicts => folded_hazards(storage.as_ref()).map(|list| {
             let rows: Vec<_> = list
                 .iter()
                 .flat_map(|h| {
@@ -343,17 +396,21 @@ fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Haza
     Ok(out)
 }
 
-fn serve(storage: SqliteStorage, listen: &str, data: &std::path::Path) {
+fn serve(storage: Arc<dyn Storage>, listen: &str, data: &std::path::Path, database: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| fail(e));
+    // Storage is blocking and used on the blocking pool only; this clone
+    // makes sure it is dropped after the runtime, not inside it (closing a
+    // PostgreSQL connection blocks).
+    let keep = storage.clone();
     runtime.block_on(async {
-        let state = app::AppState::new(Arc::new(storage), Arc::new(blobs::FsBlobs::new(&data.join("blobs"))));
+        let state = app::AppState::new(storage, Arc::new(blobs::FsBlobs::new(&data.join("blobs"))));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| listen.to_string());
-        tracing::info!(%addr, data = %data.display(), "paicha-server listening");
+        tracing::info!(%addr, data = %data.display(), %database, "paicha-server listening");
         // The line scripts wait for (tests read the port from it).
         println!("listening on http://{addr}");
         let shutdown = async {
@@ -375,6 +432,8 @@ fn serve(storage: SqliteStorage, listen: &str, data: &std::path::Path) {
             fail(e);
         }
     });
+    drop(runtime);
+    drop(keep);
 }
 
 #[cfg(test)]

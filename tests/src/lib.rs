@@ -38,8 +38,10 @@ pub fn bin(name: &str) -> PathBuf {
 pub struct Server {
     /// Base URL.
     pub url: String,
-    /// Its data directory.
+    /// Its data directory (photos; and the records, unless `database` is set).
     pub data: tempfile::TempDir,
+    /// The PostgreSQL database holding its records (None: SQLite in `data`).
+    pub database: Option<String>,
     child: Child,
 }
 
@@ -66,18 +68,37 @@ impl Server {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().strip_prefix("listening on ").expect("server announces its address").to_string();
-        Server { url, data, child }
+        Server { url, data, database: None, child }
+    }
+
+    /// Starts the server on the PostgreSQL database at `database` (which it
+    /// creates its schema in), as an operator would:
+    /// `paicha-server --database postgres://... serve --demo`.
+    pub fn start_postgres(database: &str) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = Command::new(bin("paicha-server"))
+            .arg("--data")
+            .arg(data.path())
+            .args(["--database", database, "serve", "--demo", "--listen", "127.0.0.1:0"])
+            .env("PAICHA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").expect("server announces its address").to_string();
+        Server { url, data, database: Some(database.to_string()), child }
     }
 
     /// Runs a `paicha-server` admin command against the data directory.
     pub fn admin(&self, args: &[&str]) -> serde_json::Value {
-        let out = Command::new(bin("paicha-server"))
-            .arg("--data")
-            .arg(self.data.path())
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
+        let mut cmd = Command::new(bin("paicha-server"));
+        cmd.arg("--data").arg(self.data.path()).arg("--json");
+        if let Some(database) = &self.database {
+            cmd.args(["--database", database]);
+        }
+        let out = cmd.args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     }
@@ -219,7 +240,65 @@ impl RawDevice {
     }
 }
 
-/// The server's stored snapshot of a record, read from its database file.
+/// A PostgreSQL database of its own for one test, on the server that
+/// `PAICHA_TEST_POSTGRES` names, dropped with it.
+pub struct PostgresDatabase {
+    /// Its URL, for `paicha-server --database`.
+    pub url: String,
+    admin: postgres::Config,
+    name: String,
+}
+
+impl PostgresDatabase {
+    /// Creates an empty database; fails the test, saying how to get a
+    /// server, when `PAICHA_TEST_POSTGRES` is not set.
+    pub fn create() -> PostgresDatabase {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let base = std::env::var("PAICHA_TEST_POSTGRES").unwrap_or_default();
+        assert!(
+            !base.is_empty(),
+            "PAICHA_TEST_POSTGRES is not set: this test runs the server on PostgreSQL. Run it through \
+             `bash scripts/with-postgres.sh cargo test -p paicha-scenarios` (it starts a throwaway \
+             PostgreSQL 15 cluster and sets the variable), or set PAICHA_TEST_POSTGRES=postgres://USER@HOST:PORT/DB \
+             for a server where USER may create databases."
+        );
+        let admin: postgres::Config = base.parse().unwrap_or_else(|e| panic!("PAICHA_TEST_POSTGRES={base}: {e}"));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("paicha_scenario_{}_{}_{n}", std::process::id(), nanos % 1_000_000_000);
+        let mut client = admin
+            .connect(postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to PAICHA_TEST_POSTGRES={base}: {e}"));
+        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        // The same server, credentials and options, the new database.
+        let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+        let (scheme, rest) = head.split_once("://").unwrap_or(("postgres", head));
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let mut url = format!("{scheme}://{authority}/{name}");
+        if !query.is_empty() {
+            url = format!("{url}?{query}");
+        }
+        PostgresDatabase { url, admin, name }
+    }
+
+    /// Runs a query on the database (for checking what the server stored).
+    pub fn client(&self) -> postgres::Client {
+        let mut config = self.admin.clone();
+        config.dbname(&self.name);
+        config.connect(postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.admin.connect(postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// The server's stored snapshot of a record, read from its database file
+/// (a server on SQLite).
 pub fn stored_snapshot(server: &Server, id: &str) -> Option<Vec<u8>> {
     let c = rusqlite::Connection::open_with_flags(
         server.data.path().join("server.db"),

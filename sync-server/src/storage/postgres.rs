@@ -31,6 +31,7 @@ use paicha_core::time::Timestamp;
 use r2d2_postgres::PostgresConnectionManager;
 use std::time::Duration;
 
+pub use ::postgres::config::Host;
 pub use ::postgres::Config;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
