@@ -1,6 +1,6 @@
 //! The paicha sync server as a library: the HTTP edge ([`app`]), one sync
-//! exchange ([`sync`]), storage behind a trait ([`storage`]) and photo bytes
-//! ([`blobs`]). The `paicha-server` binary is a thin command line over it,
+//! exchange ([`sync`]), storage behind one contract with two backends,
+//! embedded SQLite or PostgreSQL ([`storage`]), and photo bytes ([`blobs`]). The `paicha-server` binary is a thin command line over it,
 //! and tests run the router in-process as well as through the binary.
 //!
 //! Every upload is validated by the same pure rule code the tablets run

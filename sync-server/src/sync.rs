@@ -1,6 +1,7 @@
 //! One sync exchange: validate and store each uploaded document (or keep it
 //! in quarantine), then answer with the next page of changes in scope.
-//! Blocking (SQLite); the HTTP layer runs it on the blocking pool.
+//! Blocking (storage is SQLite or PostgreSQL, both blocking); the HTTP layer
+//! runs it on the blocking pool.
 
 use crate::error::ServerError;
 use crate::storage::{AcceptedWrite, Device, NewQuarantine, Storage, StorageError};
