@@ -1,6 +1,6 @@
 //! The paicha sync server as a library: the HTTP edge ([`app`]), one sync
 //! exchange ([`sync`]), storage behind a trait ([`storage`]) and photo bytes
-//! ([`blobs`]). The `paicha-server` binary is a thin command line over it,
+//! ([`blobs`]), the database file's checks and backups ([`dbfile`]). The `paicha-server` binary is a thin command line over it,
 //! and tests run the router in-process as well as through the binary.
 //!
 //! Every upload is validated by the same pure rule code the tablets run
@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod blobs;
+pub mod dbfile;
 pub mod error;
 pub mod storage;
 pub mod sync;

@@ -81,6 +81,19 @@ enum Cmd {
     Overdue,
     /// Hidden dangers with conflicting concurrent decisions waiting for a supervisor (R14).
     Conflicts,
+    /// Copy the database, online and consistent, to a new file (the server may keep serving).
+    /// For PostgreSQL, use pg_dump.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup file into a new, empty data directory (--data), after checking it.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,12 +182,34 @@ fn main() {
     };
     let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
     let fresh = !data.join("server.db").exists();
-    if fresh && !matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. }) {
+    if fresh && !matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. } | Cmd::Restore { .. }) {
         fail(format!(
             "no server database in {}; create it first: paicha-server --data {} init (or serve)",
             data.display(),
             data.display()
         ));
+    }
+    // A damaged or empty database is neither served nor written (docs/adr/0004).
+    if let Err(e) = paicha_server::dbfile::check(&data.join("server.db")) {
+        fail(e);
+    }
+    if let Cmd::Backup { to } = &cli.command {
+        let bytes = paicha_server::dbfile::backup(&data, to).unwrap_or_else(|e| fail(e));
+        print(
+            cli.json,
+            serde_json::json!({ "backup": to, "bytes": bytes }),
+            format!("backed up {} to {} ({bytes} bytes)", data.display(), to.display()),
+        );
+        return;
+    }
+    if let Cmd::Restore { from } = &cli.command {
+        paicha_server::dbfile::restore(from, &data).unwrap_or_else(|e| fail(e));
+        print(
+            cli.json,
+            serde_json::json!({ "restored": from, "data": data }),
+            format!("restored {} into {}", from.display(), data.display()),
+        );
+        return;
     }
     let storage = match SqliteStorage::open(&data) {
         Ok(s) => s,
@@ -299,6 +334,8 @@ fn main() {
                 .join("\n");
             print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
         }),
+        // Handled before the database is opened.
+        Cmd::Backup { .. } | Cmd::Restore { .. } => Ok(()),
         Cmd::Conflicts => folded_hazards(&storage).map(|list| {
             let rows: Vec<_> = list
                 .iter()

@@ -54,6 +54,11 @@ impl Server {
             .output()
             .unwrap();
         assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        Server::serve(data)
+    }
+
+    /// Serves an existing data directory (a restored backup, for instance).
+    pub fn serve(data: tempfile::TempDir) -> Server {
         let mut child = Command::new(bin("paicha-server"))
             .arg("--data")
             .arg(data.path())
