@@ -10,5 +10,6 @@ pub mod app;
 pub mod blobs;
 pub mod dbfile;
 pub mod error;
+pub mod metrics;
 pub mod storage;
 pub mod sync;
