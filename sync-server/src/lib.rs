@@ -11,5 +11,6 @@ pub mod blobs;
 pub mod dbfile;
 pub mod error;
 pub mod metrics;
+pub mod object_blobs;
 pub mod storage;
 pub mod sync;

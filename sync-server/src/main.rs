@@ -24,6 +24,11 @@ struct Cli {
     /// A JSON configuration file.
     #[arg(long, global = true, env = "PAICHA_SERVER_CONFIG")]
     config: Option<PathBuf>,
+    /// Where photos live: `s3://bucket/prefix` for an S3-compatible object
+    /// store (endpoint and keys from the AWS_* environment variables); files
+    /// under the data directory when left out.
+    #[arg(long, global = true, env = "PAICHA_SERVER_PHOTOS")]
+    photos: Option<String>,
     /// Print JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -146,6 +151,19 @@ enum DeviceCmd {
 struct FileConfig {
     data: Option<PathBuf>,
     listen: Option<String>,
+    photos: Option<String>,
+}
+
+/// Where photos live: an S3-compatible bucket when `photos` is an
+/// `s3://bucket/prefix` URL, otherwise files under `data/blobs`.
+fn photo_store(photos: Option<&str>, data: &std::path::Path) -> Arc<dyn blobs::Blobs> {
+    match photos {
+        Some(url) => match paicha_server::object_blobs::ObjectBlobs::from_url(url, &data.join("blobs")) {
+            Ok(b) => Arc::new(b),
+            Err(e) => fail(e),
+        },
+        None => Arc::new(blobs::FsBlobs::new(&data.join("blobs"))),
+    }
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -181,6 +199,7 @@ fn main() {
         None => FileConfig::default(),
     };
     let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
+    let photos = cli.photos.clone().or(file.photos);
     let fresh = !data.join("server.db").exists();
     if fresh && !matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. } | Cmd::Restore { .. }) {
         fail(format!(
@@ -228,7 +247,7 @@ fn main() {
                 seed_demo(&storage).unwrap_or_else(|e| fail(e));
             }
             let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
-            serve(storage, &listen, &data);
+            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data);
             Ok(())
         }
         Cmd::User(UserCmd::Add { id, name, role, township, enterprise, cert }) => {
@@ -303,9 +322,14 @@ fn main() {
             print(cli.json, serde_json::to_value(&list).unwrap_or_default(), if text.is_empty() { "(empty)".into() } else { text })
         }),
         Cmd::MissingPhotos => storage.photo_refs().map(|refs| {
-            let fs = blobs::FsBlobs::new(&data.join("blobs"));
-            let missing: Vec<(String, String)> =
-                refs.into_iter().filter(|(_, sha)| !matches!(blobs::Blobs::size(&fs, sha), Ok(Some(_)))).collect();
+            let store = photo_store(photos.as_deref(), &data);
+            let mut missing: Vec<(String, String)> = vec![];
+            for (doc, sha) in refs {
+                // A photo store that cannot answer is an error, not a missing photo.
+                if store.size(&sha).unwrap_or_else(|e| fail(e)).is_none() {
+                    missing.push((doc, sha));
+                }
+            }
             let v: Vec<_> = missing.iter().map(|(d, s)| serde_json::json!({ "record": d, "photo": s })).collect();
             let text = missing.iter().map(|(d, s)| format!("{d} waits for photo {s}")).collect::<Vec<_>>().join("\n");
             print(cli.json, serde_json::Value::Array(v), if text.is_empty() { "(none: every photo arrived)".into() } else { text })
@@ -379,12 +403,12 @@ fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Haza
     Ok(out)
 }
 
-fn serve(storage: SqliteStorage, listen: &str, data: &std::path::Path) {
+fn serve(storage: SqliteStorage, photos: Arc<dyn blobs::Blobs>, listen: &str, data: &std::path::Path) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| fail(e));
     runtime.block_on(async {
-        let state = app::AppState::new(Arc::new(storage), Arc::new(blobs::FsBlobs::new(&data.join("blobs"))));
+        let state = app::AppState::new(Arc::new(storage), photos);
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
