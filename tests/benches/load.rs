@@ -115,7 +115,13 @@ fn main() {
         let mut uploads = vec![];
         for i in 0..2000u64 {
             let id = format!("seed-{i}");
-            let ev = next_event(&[], format!("s{i}"), Timestamp::now(), d.registry_actor(), report_action(d, i, Timestamp::now()));
+            let ev = next_event(
+                &[],
+                format!("s{i}"),
+                Timestamp::now(),
+                d.registry_actor(),
+                report_action(d, i, Timestamp::now()),
+            );
             let mut doc = RecordDoc::new(DocKind::Hazard, &id, &d.actor).unwrap();
             doc.add_event(&ev).unwrap();
             uploads.push(DocUpload { doc_id: id, kind: "hazard".into(), changes: Bytes(doc.save()) });
@@ -179,10 +185,20 @@ fn main() {
                                 let now = Timestamp::now();
                                 if tab.records.len() < 3 || next() < 500 {
                                     let id = format!("w{w}-{serial}");
-                                    let ev = next_event(&[], format!("r{serial}"), now, d.registry_actor(), report_action(d, tab.n, now));
+                                    let ev = next_event(
+                                        &[],
+                                        format!("r{serial}"),
+                                        now,
+                                        d.registry_actor(),
+                                        report_action(d, tab.n, now),
+                                    );
                                     let mut doc = RecordDoc::new(DocKind::Hazard, &id, &d.actor).unwrap();
                                     doc.add_event(&ev).unwrap();
-                                    uploads.push(DocUpload { doc_id: id, kind: "hazard".into(), changes: Bytes(doc.save()) });
+                                    uploads.push(DocUpload {
+                                        doc_id: id,
+                                        kind: "hazard".into(),
+                                        changes: Bytes(doc.save()),
+                                    });
                                     tab.records.push(Record { doc, events: vec![ev], heads: vec![] });
                                 } else {
                                     let i = (next() as usize) % tab.records.len();
@@ -190,7 +206,10 @@ fn main() {
                                     if uploads.iter().any(|u: &DocUpload| u.doc_id == r.doc.id()) {
                                         continue;
                                     }
-                                    let edit = Action::Edit(Edit { description: Some(format!("改{serial}")), ..Edit::default() });
+                                    let edit = Action::Edit(Edit {
+                                        description: Some(format!("改{serial}")),
+                                        ..Edit::default()
+                                    });
                                     let ev = next_event(&r.events, format!("e{serial}"), now, d.registry_actor(), edit);
                                     r.doc.add_event(&ev).unwrap();
                                     r.events.push(ev);
@@ -232,7 +251,8 @@ fn main() {
                             let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
                             let sha: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
                             let _ = r;
-                            let resp = http.put(format!("{url}/v1/photos/{sha}")).bearer_auth(&d.token).body(bytes).send();
+                            let resp =
+                                http.put(format!("{url}/v1/photos/{sha}")).bearer_auth(&d.token).body(bytes).send();
                             ("photo", resp.is_ok_and(|r| r.status().as_u16() == 404 || r.status().is_success()))
                         } else {
                             continue;
