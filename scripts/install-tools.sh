@@ -27,3 +27,9 @@ if ! command -v moto_server >/dev/null 2>&1; then
   echo "installing moto[server] (PyPI) for the S3 tests"
   python3 -m pip install --quiet "moto[server]" >/dev/null
 fi
+
+# schemathesis checks the served OpenAPI document against the real server.
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "installing schemathesis (PyPI)"
+  python3 -m pip install --quiet schemathesis >/dev/null
+fi

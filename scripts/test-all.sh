@@ -14,6 +14,9 @@ bash scripts/install-tools.sh
 echo "== Rust workspace"
 cargo test --workspace
 
+echo "== OpenAPI document against the real server (schemathesis)"
+bash scripts/api-check.sh
+
 echo "== bindings"
 cargo build -p paicha-ffi -p paicha-server
 LIB="$TARGET/debug/libpaicha_ffi.so"

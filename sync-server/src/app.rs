@@ -251,10 +251,13 @@ async fn put_photo(
 ) -> Result<Response, ServerError> {
     let token = bearer(&headers)?;
     let header_u64 = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // A total without an offset starts a chunked upload; an offset without a
+    // total is its last chunk.
     let chunk = match (header_u64("x-paicha-offset"), header_u64("x-paicha-total")) {
         (Some(o), Some(t)) => Some((o, t)),
+        (None, Some(t)) => Some((0, t)),
+        (Some(o), None) => Some((o, o.saturating_add(body.len() as u64))),
         (None, None) => None,
-        _ => return Err(ServerError::BadRequest("X-Paicha-Offset and X-Paicha-Total go together".into())),
     };
     blocking(move || {
         let (device, person) = authenticate(st.storage.as_ref(), &token)?;

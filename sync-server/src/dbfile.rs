@@ -150,11 +150,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("server.db");
         {
-            let c = Connection::open(&p).unwrap();
+            let mut c = Connection::open(&p).unwrap();
             c.execute_batch("CREATE TABLE t(x TEXT); CREATE INDEX ti ON t(x);").unwrap();
+            let tx = c.transaction().unwrap();
             for i in 0..3000 {
-                c.execute("INSERT INTO t VALUES (?1)", [format!("row {i} {}", "x".repeat(50))]).unwrap();
+                tx.execute("INSERT INTO t VALUES (?1)", [format!("row {i} {}", "x".repeat(50))]).unwrap();
             }
+            tx.commit().unwrap();
         }
         let mut bytes = std::fs::read(&p).unwrap();
         let mid = bytes.len() / 2 / 4096 * 4096;
