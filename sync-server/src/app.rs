@@ -70,7 +70,7 @@ impl AppState {
 }
 
 /// Sync requests held in memory at once (see [`AppState::sync_slots`]).
-pub const SYNC_SLOTS: usize = 4;
+pub const SYNC_SLOTS: usize = 2;
 /// Largest compressed sync request body.
 pub const MAX_SYNC_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How long a client may take to send its body once its turn came.
