@@ -21,3 +21,15 @@ if [ ! -f /usr/share/java/jna.jar ]; then
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libjna-java >/dev/null
 fi
+
+# The standalone S3 API server the object-store photo tests run against.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "installing moto[server] (PyPI) for the S3 tests"
+  python3 -m pip install --quiet "moto[server]" >/dev/null
+fi
+
+# schemathesis checks the served OpenAPI document against the real server.
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "installing schemathesis (PyPI)"
+  python3 -m pip install --quiet schemathesis >/dev/null
+fi

@@ -16,6 +16,9 @@ bash scripts/install-tools.sh
 echo "== Rust workspace (the server's storage and one scenario also on a throwaway PostgreSQL)"
 bash scripts/with-postgres.sh cargo test --workspace
 
+echo "== OpenAPI document against the real server (schemathesis)"
+bash scripts/api-check.sh
+
 echo "== bindings"
 cargo build -p paicha-ffi -p paicha-server
 LIB="$TARGET/debug/libpaicha_ffi.so"

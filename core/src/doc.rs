@@ -48,6 +48,16 @@ pub struct RecordDoc {
     saved: Vec<automerge::ChangeHash>,
 }
 
+/// Runs Automerge's parser on bytes from outside (a file, the network): a
+/// malformed document that makes it panic (found by fuzzing: automerge 0.12,
+/// hexane 1.0.0-alpha.5, docs/fuzzing.md) becomes an error naming the
+/// record, never a crashed tablet or a 500 for every later sync. A document
+/// whose load panicked is not used afterwards: the caller gets the error.
+fn guard<T>(id: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| doc_err(id, "the bytes are not a well-formed Automerge document (the parser gave up)"))
+}
+
 fn doc_err(id: &str, e: impl std::fmt::Display) -> DocError {
     DocError { id: id.to_string(), detail: e.to_string() }
 }
@@ -75,9 +85,9 @@ impl RecordDoc {
 
     /// Loads a document from its snapshot and the incremental changes saved since.
     pub fn load(id: &str, snapshot: &[u8], changes: &[Vec<u8>], actor: &[u8]) -> Result<RecordDoc> {
-        let mut doc = AutoCommit::load(snapshot).map_err(|e| doc_err(id, e))?;
+        let mut doc = guard(id, || AutoCommit::load(snapshot))?.map_err(|e| doc_err(id, e))?;
         for c in changes {
-            doc.load_incremental(c).map_err(|e| doc_err(id, e))?;
+            guard(id, || doc.load_incremental(c))?.map_err(|e| doc_err(id, e))?;
         }
         doc.set_actor(ActorId::from(actor));
         let saved = doc.get_heads();
@@ -250,7 +260,8 @@ impl RecordDoc {
     /// Applies Automerge changes received from another replica (the output of
     /// `save`, `save_incremental` or `save_after`). Changes already present are ignored.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<()> {
-        self.doc.load_incremental(bytes).map_err(|e| doc_err(&self.id, e))?;
+        let doc = &mut self.doc;
+        guard(&self.id, || doc.load_incremental(bytes))?.map_err(|e| doc_err(&self.id, e))?;
         Ok(())
     }
 

@@ -15,6 +15,12 @@ use paicha_core::sync::wire::{
 use paicha_fuzz::{doc_seeds, upload_seeds, HAZARD_ID, INSPECTION_ID};
 use std::path::{Path, PathBuf};
 
+// The body of http_sync is not part of the lib (see fuzz_targets/http_sync.rs).
+use paicha_fuzz as fuzz_bodies;
+#[allow(dead_code)]
+#[path = "../src/http.rs"]
+mod http;
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     let path = dir.join(format!("seed-{name}"));
     std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -38,10 +44,17 @@ fn main() {
         .map(|e| e.expect("directory entry").path())
         .collect();
     names.sort();
+    // The golden messages (*.bin) seed wire_decode, the golden documents
+    // (*.automerge) doc_load; the JSON beside the documents is neither.
+    let doc_dir = dir(root, "doc_load");
     for path in names {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let name = path.file_stem().and_then(|s| s.to_str()).expect("file name");
-        write(&wire_dir, &format!("golden-{name}"), &bytes);
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("bin") => write(&wire_dir, &format!("golden-{name}"), &bytes),
+            Some("automerge") => write(&doc_dir, &format!("golden-{name}"), &bytes),
+            _ => {}
+        }
     }
     let request =
         SyncRequest {
@@ -60,8 +73,10 @@ fn main() {
                 }))
                 .collect(),
             page_size: 500,
+            device_time: Some(1_790_000_100_000),
         };
-    let empty_request = SyncRequest { cursor: 0, reference_version: 0, uploads: vec![], page_size: 0 };
+    let empty_request =
+        SyncRequest { cursor: 0, reference_version: 0, uploads: vec![], page_size: 0, device_time: None };
     let response = SyncResponse {
         accepted: vec![DocAck {
             doc_id: HAZARD_ID.into(),
@@ -102,7 +117,6 @@ fn main() {
         write(&wire_dir, &format!("{name}.json"), &body);
     }
 
-    let doc_dir = dir(root, "doc_load");
     for (name, bytes) in doc_seeds() {
         write(&doc_dir, name, &bytes);
     }
@@ -110,5 +124,10 @@ fn main() {
     let upload_dir = dir(root, "upload_validate");
     for (name, bytes, _) in &uploads {
         write(&upload_dir, name, bytes);
+    }
+
+    let http_dir = dir(root, "http_sync");
+    for seed in http::http_seeds() {
+        write(&http_dir, seed.name, &seed.input);
     }
 }

@@ -3,7 +3,9 @@
 //! Each `fuzz_targets/<name>.rs` only calls `run_<name>`. The same functions
 //! replay the committed corpora and every input that ever crashed a target in
 //! an ordinary `cargo test` (`core/tests/fuzz_replay.rs` includes this file
-//! with `#[path]`), so this file may use `paicha_core` and `std` only.
+//! with `#[path]`), so this file may use `paicha_core` and `std` only. The
+//! body of `http_sync`, which needs the sync server, is `src/http.rs`, outside
+//! the lib (its target and `sync-server/tests/fuzz_replay_http.rs` include it).
 //!
 //! A target passes an input when it returns: an `Err` from the code under
 //! test is a correct answer to hostile bytes, a panic is a bug.

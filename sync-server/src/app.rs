@@ -25,6 +25,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 #[cfg_attr(not(test), allow(dead_code))]
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+    ("get", "/metrics"),
     ("get", "/openapi.json"),
     ("post", "/v1/enroll"),
     ("post", "/v1/sync"),
@@ -49,6 +52,8 @@ pub struct AppState {
     /// Sync requests read, decoded and served at once: bounds the memory
     /// that bodies can take, whatever they decompress to.
     pub sync_slots: Arc<tokio::sync::Semaphore>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -59,12 +64,13 @@ impl AppState {
             blobs,
             write_lock: Arc::new(Mutex::new(())),
             sync_slots: Arc::new(tokio::sync::Semaphore::new(SYNC_SLOTS)),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         }
     }
 }
 
 /// Sync requests held in memory at once (see [`AppState::sync_slots`]).
-pub const SYNC_SLOTS: usize = 4;
+pub const SYNC_SLOTS: usize = 2;
 /// Largest compressed sync request body.
 pub const MAX_SYNC_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How long a client may take to send its body once its turn came.
@@ -79,14 +85,79 @@ pub fn hash_secret(secret: &str) -> String {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
         .route("/v1/photos/{sha256}", put(put_photo).get(get_photo))
         .route("/v1/photos/{sha256}/received", get(photo_received))
         .route("/v1/quarantine", get(quarantine))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), count_request))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Counts every answered request by route and status, with its latency.
+async fn count_request(
+    State(st): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "other".into());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    st.metrics.request(&method, &route, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+/// Liveness: the process answers.
+async fn live() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "alive" }))
+}
+
+/// Readiness: storage answers (503 when it does not, with why).
+async fn ready(State(st): State<AppState>) -> Response {
+    match blocking(move || st.storage.reference_version().map_err(ServerError::from)).await {
+        Ok(_) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "not ready", "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus text format; the storage gauges are read at each scrape.
+async fn metrics(State(st): State<AppState>) -> Result<Response, ServerError> {
+    let metrics = st.metrics.clone();
+    let text = blocking(move || {
+        let quarantine = st.storage.quarantined()?.len() as u64;
+        let everyone = Person {
+            id: "metrics".into(),
+            name: "metrics".into(),
+            role: paicha_core::people::Role::DistrictAdmin,
+            townships: vec![],
+            enterprise: None,
+            certificate_no: None,
+        };
+        let (_, change_log) = st.storage.changes_since(&everyone, "", u64::MAX / 2, 0)?;
+        let mut photos_pending = 0u64;
+        for (_, sha) in st.storage.photo_refs()? {
+            if st.blobs.size(&sha)?.is_none() {
+                photos_pending += 1;
+            }
+        }
+        Ok(metrics.render(&crate::metrics::Gauges { quarantine, change_log, photos_pending }))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -193,16 +264,19 @@ async fn put_photo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ServerError> {
-    check_sha(&sha256)?;
     let token = bearer(&headers)?;
     let header_u64 = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // A total without an offset starts a chunked upload; an offset without a
+    // total is its last chunk.
     let chunk = match (header_u64("x-paicha-offset"), header_u64("x-paicha-total")) {
         (Some(o), Some(t)) => Some((o, t)),
+        (None, Some(t)) => Some((0, t)),
+        (Some(o), None) => Some((o, o.saturating_add(body.len() as u64))),
         (None, None) => None,
-        _ => return Err(ServerError::BadRequest("X-Paicha-Offset and X-Paicha-Total go together".into())),
     };
     blocking(move || {
         let (device, person) = authenticate(st.storage.as_ref(), &token)?;
+        check_sha(&sha256)?;
         let max = st.storage.policy()?.at(Timestamp::now().cst_date()).max_photo_bytes;
         if !st.storage.photo_in_scope(&sha256, &person)? {
             return Err(ServerError::NotFound(format!(
@@ -256,10 +330,10 @@ async fn photo_received(
     Path(sha256): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ServerError> {
-    check_sha(&sha256)?;
     let token = bearer(&headers)?;
     blocking(move || {
         authenticate(st.storage.as_ref(), &token)?;
+        check_sha(&sha256)?;
         Ok(Json(match st.blobs.size(&sha256)? {
             Some(n) => serde_json::json!({ "received": n, "complete": true }),
             None => serde_json::json!({ "received": st.blobs.partial_len(&sha256)?, "complete": false }),
@@ -274,7 +348,6 @@ async fn get_photo(
     Path(sha256): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    check_sha(&sha256)?;
     let token = bearer(&headers)?;
     let offset: u64 = headers
         .get(header::RANGE)
@@ -285,6 +358,7 @@ async fn get_photo(
         .unwrap_or(0);
     blocking(move || {
         let (_, person) = authenticate(st.storage.as_ref(), &token)?;
+        check_sha(&sha256)?;
         if !st.storage.photo_in_scope(&sha256, &person)? {
             return Err(ServerError::NotFound(format!("photo {sha256} is not in {}'s scope", person.id)));
         }
@@ -347,6 +421,8 @@ async fn sync(State(st): State<AppState>, headers: HeaderMap, body: axum::body::
         Ok(Ok(b)) => b,
     };
     let bytes_in = body.len();
+    let started = std::time::Instant::now();
+    let metrics = st.metrics.clone();
     let out = blocking(move || {
         let now = Timestamp::now();
         let req: SyncRequest = wire::decode_bounded(&body, wire::server_decode_limit(body.len()))
@@ -369,6 +445,7 @@ async fn sync(State(st): State<AppState>, headers: HeaderMap, body: axum::body::
         }
         let resp = crate::sync::exchange(st.storage.as_ref(), &st.write_lock, &device, &person, req, now)?;
         tracing::debug!(device = %device.device_id, accepted = resp.accepted.len(), refused = resp.refused.len(), down = resp.changes.len(), "sync");
+        metrics.sync(started.elapsed(), resp.accepted.len(), resp.refused.len());
         Ok(wire::encode(&resp))
     })
     .await?;

@@ -1,5 +1,6 @@
 //! Photos on the server, behind their own trait: content-addressed by
-//! SHA-256, on the filesystem by default (`data/blobs/ab/abcd…`).
+//! SHA-256, on the filesystem by default (`data/blobs/ab/abcd…`), or on an
+//! S3-compatible object store ([`crate::object_blobs`]).
 
 use crate::error::ServerError;
 use std::io::Write;
@@ -52,7 +53,12 @@ impl FsBlobs {
 
 impl Blobs for FsBlobs {
     fn partial_len(&self, sha256: &str) -> Result<u64, ServerError> {
-        Ok(std::fs::metadata(self.partial(sha256)).map(|m| m.len()).unwrap_or(0))
+        let path = self.partial(sha256);
+        match std::fs::metadata(&path) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io(&path, e)),
+        }
     }
 
     fn append_partial(&self, sha256: &str, offset: u64, bytes: &[u8]) -> Result<u64, ServerError> {
@@ -86,7 +92,12 @@ impl Blobs for FsBlobs {
     }
 
     fn size(&self, sha256: &str) -> Result<Option<u64>, ServerError> {
-        Ok(std::fs::metadata(self.path(sha256)).ok().map(|m| m.len()))
+        let path = self.path(sha256);
+        match std::fs::metadata(&path) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&path, e)),
+        }
     }
 
     fn put(&self, sha256: &str, bytes: &[u8]) -> Result<(), ServerError> {

@@ -1,6 +1,7 @@
 //! The paicha sync server as a library: the HTTP edge ([`app`]), one sync
 //! exchange ([`sync`]), storage behind one contract with two backends,
-//! embedded SQLite or PostgreSQL ([`storage`]), and photo bytes ([`blobs`]). The `paicha-server` binary is a thin command line over it,
+//! embedded SQLite or PostgreSQL ([`storage`]), photo bytes ([`blobs`]), and
+//! the embedded database file's checks and backups ([`dbfile`]). The `paicha-server` binary is a thin command line over it,
 //! and tests run the router in-process as well as through the binary.
 //!
 //! Every upload is validated by the same pure rule code the tablets run
@@ -8,6 +9,9 @@
 
 pub mod app;
 pub mod blobs;
+pub mod dbfile;
 pub mod error;
+pub mod metrics;
+pub mod object_blobs;
 pub mod storage;
 pub mod sync;

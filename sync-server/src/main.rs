@@ -31,6 +31,11 @@ struct Cli {
     /// A JSON configuration file.
     #[arg(long, global = true, env = "PAICHA_SERVER_CONFIG")]
     config: Option<PathBuf>,
+    /// Where photos live: `s3://bucket/prefix` for an S3-compatible object
+    /// store (endpoint and keys from the AWS_* environment variables); files
+    /// under the data directory when left out.
+    #[arg(long, global = true, env = "PAICHA_SERVER_PHOTOS")]
+    photos: Option<String>,
     /// Print JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -88,6 +93,19 @@ enum Cmd {
     Overdue,
     /// Hidden dangers with conflicting concurrent decisions waiting for a supervisor (R14).
     Conflicts,
+    /// Copy the database, online and consistent, to a new file (the server may keep serving).
+    /// For PostgreSQL, use pg_dump.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup file into a new, empty data directory (--data), after checking it.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +159,19 @@ struct FileConfig {
     data: Option<PathBuf>,
     database: Option<String>,
     listen: Option<String>,
+    photos: Option<String>,
+}
+
+/// Where photos live: an S3-compatible bucket when `photos` is an
+/// `s3://bucket/prefix` URL, otherwise files under `data/blobs`.
+fn photo_store(photos: Option<&str>, data: &std::path::Path) -> Arc<dyn blobs::Blobs> {
+    match photos {
+        Some(url) => match paicha_server::object_blobs::ObjectBlobs::from_url(url, &data.join("blobs")) {
+            Ok(b) => Arc::new(b),
+            Err(e) => fail(e),
+        },
+        None => Arc::new(blobs::FsBlobs::new(&data.join("blobs"))),
+    }
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -227,6 +258,33 @@ fn main() {
     };
     let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
     let database = cli.database.clone().or(file.database).filter(|d| !d.trim().is_empty());
+    let photos = cli.photos.clone().or(file.photos);
+    if database.is_none() {
+        // A damaged or empty database is neither served nor written (docs/adr/0004).
+        if let Err(e) = paicha_server::dbfile::check(&data.join("server.db")) {
+            fail(e);
+        }
+        if let Cmd::Backup { to } = &cli.command {
+            let bytes = paicha_server::dbfile::backup(&data, to).unwrap_or_else(|e| fail(e));
+            print(
+                cli.json,
+                serde_json::json!({ "backup": to, "bytes": bytes }),
+                format!("backed up {} to {} ({bytes} bytes)", data.display(), to.display()),
+            );
+            return;
+        }
+        if let Cmd::Restore { from } = &cli.command {
+            paicha_server::dbfile::restore(from, &data).unwrap_or_else(|e| fail(e));
+            print(
+                cli.json,
+                serde_json::json!({ "restored": from, "data": data }),
+                format!("restored {} into {}", from.display(), data.display()),
+            );
+            return;
+        }
+    } else if matches!(cli.command, Cmd::Backup { .. } | Cmd::Restore { .. }) {
+        fail("backup and restore are for the embedded database; for PostgreSQL use pg_dump and pg_restore");
+    }
     let creates = matches!(cli.command, Cmd::Init { .. } | Cmd::Serve { .. });
     let (storage, fresh) = open_storage(database.as_deref(), &data, creates);
     let result = match cli.command {
@@ -246,7 +304,7 @@ fn main() {
                 seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
             let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
-            serve(storage, &listen, &data, &describe(database.as_deref(), &data));
+            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data));
             Ok(())
         }
         Cmd::User(UserCmd::Add { id, name, role, township, enterprise, cert }) => {
@@ -321,9 +379,14 @@ fn main() {
             print(cli.json, serde_json::to_value(&list).unwrap_or_default(), if text.is_empty() { "(empty)".into() } else { text })
         }),
         Cmd::MissingPhotos => storage.photo_refs().map(|refs| {
-            let fs = blobs::FsBlobs::new(&data.join("blobs"));
-            let missing: Vec<(String, String)> =
-                refs.into_iter().filter(|(_, sha)| !matches!(blobs::Blobs::size(&fs, sha), Ok(Some(_)))).collect();
+            let store = photo_store(photos.as_deref(), &data);
+            let mut missing: Vec<(String, String)> = vec![];
+            for (doc, sha) in refs {
+                // A photo store that cannot answer is an error, not a missing photo.
+                if store.size(&sha).unwrap_or_else(|e| fail(e)).is_none() {
+                    missing.push((doc, sha));
+                }
+            }
             let v: Vec<_> = missing.iter().map(|(d, s)| serde_json::json!({ "record": d, "photo": s })).collect();
             let text = missing.iter().map(|(d, s)| format!("{d} waits for photo {s}")).collect::<Vec<_>>().join("\n");
             print(cli.json, serde_json::Value::Array(v), if text.is_empty() { "(none: every photo arrived)".into() } else { text })
@@ -352,6 +415,8 @@ fn main() {
                 .join("\n");
             print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
         }),
+        // Handled before the database is opened.
+        Cmd::Backup { .. } | Cmd::Restore { .. } => Ok(()),
         Cmd::Conflicts => folded_hazards(storage.as_ref()).map(|list| {
             let rows: Vec<_> = list
                 .iter()
@@ -396,7 +461,13 @@ fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Haza
     Ok(out)
 }
 
-fn serve(storage: Arc<dyn Storage>, listen: &str, data: &std::path::Path, database: &str) {
+fn serve(
+    storage: Arc<dyn Storage>,
+    photos: Arc<dyn blobs::Blobs>,
+    listen: &str,
+    data: &std::path::Path,
+    database: &str,
+) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| fail(e));
@@ -405,7 +476,7 @@ fn serve(storage: Arc<dyn Storage>, listen: &str, data: &std::path::Path, databa
     // PostgreSQL connection blocks).
     let keep = storage.clone();
     runtime.block_on(async {
-        let state = app::AppState::new(storage, Arc::new(blobs::FsBlobs::new(&data.join("blobs"))));
+        let state = app::AppState::new(storage, photos);
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));

@@ -48,6 +48,12 @@ pub struct Server {
 impl Server {
     /// Creates a demo district and starts the server on it.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// [`Server::start`] with extra environment variables for the server
+    /// (for example `PAICHA_SERVER_PHOTOS` and the `AWS_*` settings).
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().unwrap();
         let init = Command::new(bin("paicha-server"))
             .arg("--data")
@@ -56,10 +62,20 @@ impl Server {
             .output()
             .unwrap();
         assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        Server::serve_with(data, env)
+    }
+
+    /// Serves an existing data directory (a restored backup, for instance).
+    pub fn serve(data: tempfile::TempDir) -> Server {
+        Server::serve_with(data, &[])
+    }
+
+    fn serve_with(data: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin("paicha-server"))
             .arg("--data")
             .arg(data.path())
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .env("PAICHA_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
