@@ -41,6 +41,7 @@ pub mod photo;
 pub mod policy;
 pub mod reporting;
 pub mod stats;
+pub mod summary;
 pub mod sync;
 pub mod template;
 pub mod time;

@@ -391,7 +391,7 @@ fn main() {
             let text = missing.iter().map(|(d, s)| format!("{d} waits for photo {s}")).collect::<Vec<_>>().join("\n");
             print(cli.json, serde_json::Value::Array(v), if text.is_empty() { "(none: every photo arrived)".into() } else { text })
         }),
-        Cmd::Overdue => folded_hazards(storage.as_ref()).map(|list| {
+        Cmd::Overdue => hazard_summaries(storage.as_ref(), false).map(|list| {
             let now = Timestamp::now();
             let policy = storage.policy().unwrap_or_else(|e| fail(e));
             let rows: Vec<_> = list
@@ -402,7 +402,7 @@ fn main() {
                 })
                 .map(|h| {
                     serde_json::json!({
-                        "id": h.id, "enterprise": h.enterprise.credit_code, "township": h.enterprise.township,
+                        "id": h.id, "enterprise": h.enterprise, "township": h.township,
                         "level": h.level.as_str(), "deadline": h.deadline.to_string(),
                         "overdue_days": h.overdue_days(now), "escalation": h.escalation(now, &policy).as_str(),
                     })
@@ -417,11 +417,11 @@ fn main() {
         }),
         // Handled before the database is opened.
         Cmd::Backup { .. } | Cmd::Restore { .. } => Ok(()),
-        Cmd::Conflicts => folded_hazards(storage.as_ref()).map(|list| {
+        Cmd::Conflicts => hazard_summaries(storage.as_ref(), true).map(|list| {
             let rows: Vec<_> = list
                 .iter()
                 .flat_map(|h| {
-                    h.open_conflicts().map(|c| serde_json::json!({ "id": h.id, "township": h.enterprise.township, "event": c.event_id, "message": c.message })).collect::<Vec<_>>()
+                    h.open_conflicts.iter().map(|c| serde_json::json!({ "id": h.id, "township": h.township, "event": c.event_id, "message": c.message })).collect::<Vec<_>>()
                 })
                 .collect();
             let text = rows
@@ -446,19 +446,26 @@ fn main() {
     }
 }
 
-/// Every hidden danger on the server, folded from its events.
-fn folded_hazards(storage: &dyn Storage) -> Result<Vec<paicha_core::hazard::Hazard>, StorageError> {
-    let mut out = vec![];
-    for (id, bytes) in storage.documents_of_kind(paicha_core::kinds::DocKind::Hazard)? {
-        let unreadable = |e: paicha_core::error::DocError| StorageError::Corrupt(format!("stored record {id}: {e}"));
-        let mut doc = paicha_core::doc::RecordDoc::empty(&id, &[0; 16]);
-        doc.apply(&bytes).map_err(unreadable)?;
-        let events = doc.events().map_err(unreadable)?;
-        if let Some(h) = paicha_core::hazard::fold(&id, &events) {
-            out.push(h);
-        }
+/// Hidden dangers from their summaries (never a document): open ones, or
+/// those with conflicts waiting for a supervisor.
+fn hazard_summaries(
+    storage: &dyn Storage,
+    conflicts: bool,
+) -> Result<Vec<paicha_core::summary::HazardSummary>, StorageError> {
+    use paicha_core::hazard::Status;
+    let mut q = paicha_server::storage::SummaryQuery::all(paicha_core::kinds::DocKind::Hazard);
+    q.open_conflicts = conflicts;
+    if !conflicts {
+        q.statuses = Status::OPEN;
     }
-    Ok(out)
+    Ok(storage
+        .summaries(&q)?
+        .into_iter()
+        .filter_map(|s| match s {
+            paicha_core::summary::Summary::Hazard(h) => Some(h),
+            paicha_core::summary::Summary::Inspection(_) => None,
+        })
+        .collect())
 }
 
 fn serve(

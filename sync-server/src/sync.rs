@@ -198,6 +198,7 @@ fn writes_of(docs: &mut [Pending]) -> Vec<AcceptedWrite<'_>> {
                 snapshot,
                 receipts: p.receipts.clone(),
                 photos: p.accepted.photos.clone(),
+                summary: p.accepted.summary.clone(),
             }
         })
         .collect()

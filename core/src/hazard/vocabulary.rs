@@ -110,6 +110,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// The statuses still in the loop ([`Status::is_open`]), for queries.
+    pub const OPEN: &'static [Status] = &[Status::Rectifying, Status::PendingReview, Status::PendingVerification];
+
     /// The name used in files and the projection table.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -137,7 +140,7 @@ impl Status {
 
     /// Still in the loop: neither closed nor voided.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Rectifying | Status::PendingReview | Status::PendingVerification)
+        Status::OPEN.contains(&self)
     }
 }
 

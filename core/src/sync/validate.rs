@@ -29,7 +29,7 @@
 
 use super::wire::DocUpload;
 use crate::doc::{RawValue, RecordDoc};
-use crate::hazard::{canonical_order, fold, Action, Event};
+use crate::hazard::{canonical_order, fold, Action, Event, Hazard};
 use crate::inspection::{
     check_answer_by, check_completion, check_start, Answer, Completion, Inspection, InspectionHeader,
 };
@@ -37,6 +37,7 @@ use crate::kinds::{parse_answer_key, DocKind, KeyClass};
 use crate::people::{Actor, Person};
 use crate::policy::Policy;
 use crate::reporting::{check_criteria_met, check_report, Source};
+use crate::summary::{HazardSummary, InspectionSummary, Summary};
 use crate::template::Template;
 use crate::time::Timestamp;
 use crate::workflow::{decide, Context};
@@ -134,6 +135,9 @@ pub struct Accepted {
     pub photos: Vec<String>,
     /// The inspection as accepted, for reports later in the same request.
     pub inspection: Option<Inspection>,
+    /// The record's projection after the upload, stored with it so that
+    /// server lists never load documents.
+    pub summary: Summary,
 }
 
 /// Validates one document upload against the server's current document.
@@ -261,16 +265,17 @@ pub fn validate_upload(
             }
             let hz =
                 HazardUpload { doc_id: &upload.doc_id, who, registry: &registry, policy, view, clocks, tolerance_ms };
-            let (new_events, skewed, enterprise, township, photos) = hz.check(&events, &new_ids)?;
+            let (new_events, skewed, photos, h) = hz.check(&events, &new_ids)?;
             Ok(Accepted {
                 doc: fork,
                 kind,
-                enterprise,
-                township,
+                enterprise: h.enterprise.credit_code.clone(),
+                township: h.enterprise.township.clone(),
                 new_events,
                 skewed,
                 changed,
                 photos,
+                summary: Summary::Hazard(HazardSummary::of(&h)),
                 inspection: None,
             })
         }
@@ -375,6 +380,7 @@ pub fn validate_upload(
                 skewed: vec![],
                 changed,
                 photos,
+                summary: Summary::Inspection(InspectionSummary::of(&inspection)),
                 inspection: Some(inspection),
             })
         }
@@ -430,7 +436,8 @@ fn registry_header(header: &InspectionHeader, view: &dyn ServerView) -> Result<I
 
 /// What checking a hidden danger's upload yields: its new events, those with
 /// a skewed clock, its enterprise and township, and its photos.
-type HazardCheck = (Vec<Event>, Vec<String>, String, String, Vec<String>);
+/// What a hidden danger's upload came to: new events, skewed ones, and the record as folded.
+type HazardCheck = (Vec<Event>, Vec<String>, Vec<String>, Hazard);
 
 struct HazardUpload<'a> {
     doc_id: &'a str,
@@ -619,7 +626,7 @@ impl HazardUpload<'_> {
             .collect();
         photos.sort();
         photos.dedup();
-        Ok((new_events, skewed, h.enterprise.credit_code, h.enterprise.township, photos))
+        Ok((new_events, skewed, photos, h))
     }
 }
 

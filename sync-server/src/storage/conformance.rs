@@ -9,9 +9,13 @@
 //! throwaway cluster); without it those tests fail, they never pass silently.
 
 use super::*;
+use chrono::NaiveDate;
 use paicha_core::demo;
 use paicha_core::doc::RecordDoc;
+use paicha_core::enterprise::RiskColour;
+use paicha_core::hazard::{Handling, Level};
 use paicha_core::inspection::{InspectionHeader, Source};
+use paicha_core::summary::OpenConflict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -43,6 +47,7 @@ macro_rules! conformance_suite {
             templates_are_published_once,
             a_second_storage_on_the_same_database_sees_everything,
             concurrent_writers_and_a_reader_see_every_change_once,
+            summaries_follow_their_records_within_scope,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -92,7 +97,66 @@ fn write<'a>(
         heads: vec![tag.to_string()],
         receipts: vec![],
         photos: vec![],
+        summary: Summary::Hazard(hazard_summary(doc_id, enterprise, township, Status::Rectifying, 10)),
     }
+}
+
+/// The summary of a hidden danger with a deadline `day` days after 2026-11-01.
+fn hazard_summary(id: &str, enterprise: &str, township: &str, status: Status, day: u32) -> HazardSummary {
+    HazardSummary {
+        id: id.into(),
+        enterprise: enterprise.into(),
+        enterprise_name: "企业".into(),
+        township: township.into(),
+        grid: String::new(),
+        sector: "消防安全".into(),
+        risk_colour: RiskColour::Yellow,
+        level: Level::General,
+        status,
+        handling: Handling::Deadline,
+        description: "<b>灭火器</b> 过期".into(),
+        reported_at: t(0),
+        reported_by: "insp-wang".into(),
+        deadline: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap() + chrono::Duration::days(day.into()),
+        submitted_at: None,
+        closed_at: None,
+        closure_kind: None,
+        inspection_id: None,
+        item_code: None,
+        listed: None,
+        resumption_requested_at: None,
+        extension_requested: false,
+        open_conflicts: vec![],
+    }
+}
+
+fn inspection_summary(id: &str, enterprise: &str, township: &str) -> InspectionSummary {
+    InspectionSummary {
+        id: id.into(),
+        enterprise: enterprise.into(),
+        enterprise_name: "企业".into(),
+        township: township.into(),
+        sector: "消防安全".into(),
+        template_id: "fire".into(),
+        template_version: 1,
+        source: Source::Routine,
+        inspectors: vec!["insp-wang".into(), "insp-li".into()],
+        started_at: t(0),
+        ended_at: None,
+        answered: 0,
+    }
+}
+
+/// Hidden dangers listed by `q`, by id.
+fn listed(s: &dyn Storage, q: &SummaryQuery<'_>) -> Vec<String> {
+    s.summaries(q)
+        .unwrap()
+        .into_iter()
+        .map(|x| match x {
+            Summary::Hazard(h) => h.id,
+            Summary::Inspection(i) => i.id,
+        })
+        .collect()
 }
 
 fn heads(list: &[&str]) -> Vec<String> {
@@ -141,7 +205,7 @@ pub(super) fn fresh_storage_has_the_defaults(h: &Harness) {
     assert_eq!(s.document("hz-1").unwrap(), None);
     assert_eq!(s.inspection("in-1").unwrap(), None);
     assert!(s.receipts_for("hz-1").unwrap().is_empty());
-    assert!(s.documents_of_kind(DocKind::Hazard).unwrap().is_empty());
+    assert!(s.summaries(&SummaryQuery::all(DocKind::Hazard)).unwrap().is_empty());
     let (entries, end) = s.changes_since(&person("admin-xu"), "tab-1", 0, 100).unwrap();
     assert!(entries.is_empty());
     assert_eq!(end, 0);
@@ -269,6 +333,7 @@ pub(super) fn accepted_writes_are_stored_with_their_receipts_and_photos(h: &Harn
     hazard.photos = vec![p2.clone(), p1.clone()];
     let mut inspection = write("in-1", &e1, "玉山镇", None, "i");
     inspection.kind = DocKind::Inspection;
+    inspection.summary = Summary::Inspection(inspection_summary("in-1", &e1, "玉山镇"));
     s.store_accepted(&[hazard, inspection], "tab-1", t(0)).unwrap();
 
     assert_eq!(
@@ -280,8 +345,11 @@ pub(super) fn accepted_writes_are_stored_with_their_receipts_and_photos(h: &Harn
     assert!(s.receipts_for("in-1").unwrap().is_empty());
     assert_eq!(s.skewed().unwrap(), [("ev-2".to_string(), "tab-1".to_string(), t(-30).0, t(0).0)]);
     assert_eq!(s.photo_refs().unwrap(), [("hz-1".to_string(), p1.clone()), ("hz-1".to_string(), p2.clone())]);
-    assert_eq!(s.documents_of_kind(DocKind::Hazard).unwrap(), [("hz-1".to_string(), b"a".to_vec())]);
-    assert_eq!(s.documents_of_kind(DocKind::Inspection).unwrap(), [("in-1".to_string(), b"i".to_vec())]);
+    assert_eq!(listed(s, &SummaryQuery::all(DocKind::Hazard)), ["hz-1"]);
+    assert_eq!(
+        s.summaries(&SummaryQuery::all(DocKind::Inspection)).unwrap(),
+        [Summary::Inspection(inspection_summary("in-1", &e1, "玉山镇"))]
+    );
 
     // The next write of the record: snapshot and heads replaced, one more
     // log entry, new receipts added, a receipt already held keeps its time.
@@ -535,6 +603,15 @@ pub(super) fn a_second_storage_on_the_same_database_sees_everything(h: &Harness)
 /// The concurrency contract: 8 writers, each writing records of its own and
 /// all of them appending to one shared record (read, then compare and swap,
 /// again on a conflict), while a reader pages through the log.
+/// Counts a writer thread as finished when dropped, panicking or not.
+struct Finished<'a>(&'a AtomicUsize);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 pub(super) fn concurrent_writers_and_a_reader_see_every_change_once(h: &Harness) {
     const WRITERS: usize = 8;
     const OWN: usize = 12;
@@ -563,6 +640,8 @@ pub(super) fn concurrent_writers_and_a_reader_see_every_change_once(h: &Harness)
             .map(|i| {
                 let (e1, finished) = (&e1, &finished);
                 scope.spawn(move || {
+                    // Counted as finished even when it panics, so the reader stops and the test fails.
+                    let _done = Finished(finished);
                     let device = format!("dev-{i}");
                     let mut mine = vec![];
                     for k in 0..OWN {
@@ -590,7 +669,6 @@ pub(super) fn concurrent_writers_and_a_reader_see_every_change_once(h: &Harness)
                             mine.push(tag);
                         }
                     }
-                    finished.fetch_add(1, Ordering::SeqCst);
                     mine
                 })
             })
@@ -622,6 +700,130 @@ pub(super) fn concurrent_writers_and_a_reader_see_every_change_once(h: &Harness)
     assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), log.iter().map(|e| e.seq).collect::<Vec<_>>());
 }
 
+pub(super) fn summaries_follow_their_records_within_scope(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let (e1, e4) = (demo::credit_code(1), demo::credit_code(4));
+    let mut a = write("hz-a", &e1, "玉山镇", None, "a");
+    a.summary = Summary::Hazard(hazard_summary("hz-a", &e1, "玉山镇", Status::Rectifying, 20));
+    let mut b = write("hz-b", &e4, "周市镇", None, "b");
+    let mut conflicted = hazard_summary("hz-b", &e4, "周市镇", Status::PendingReview, 5);
+    conflicted.open_conflicts =
+        vec![OpenConflict { event_id: "ev-9".into(), message: "两名监管人员作出不同决定".into() }];
+    b.summary = Summary::Hazard(conflicted.clone());
+    let mut c = write("hz-c", &e1, "玉山镇", None, "c");
+    c.summary = Summary::Hazard(hazard_summary("hz-c", &e1, "玉山镇", Status::Closed, 1));
+    s.store_accepted(&[a, b, c], "tab-1", t(0)).unwrap();
+
+    let hazards = SummaryQuery::all(DocKind::Hazard);
+    // By deadline, then id; the summary comes back as written.
+    assert_eq!(listed(s, &hazards), ["hz-c", "hz-b", "hz-a"]);
+    assert!(s.summaries(&hazards).unwrap().contains(&Summary::Hazard(conflicted)));
+    assert!(listed(s, &SummaryQuery::all(DocKind::Inspection)).is_empty());
+    // R2: a township's supervisor, an enterprise, the district.
+    let (chen, ent_a, ent_d, admin) = (person("sup-chen"), person("ent-a"), person("ent-d"), person("admin-xu"));
+    let scoped = |p: &Person| listed(s, &SummaryQuery { viewer: Some(p), ..hazards.clone() });
+    assert_eq!(scoped(&chen), ["hz-c", "hz-a"]);
+    assert_eq!(scoped(&ent_a), ["hz-c", "hz-a"]);
+    assert_eq!(scoped(&ent_d), ["hz-b"]);
+    assert_eq!(scoped(&admin), ["hz-c", "hz-b", "hz-a"]);
+    assert!(scoped(&person("ent-b")).is_empty());
+    // Filters.
+    assert_eq!(listed(s, &SummaryQuery { statuses: Status::OPEN, ..hazards.clone() }), ["hz-b", "hz-a"]);
+    assert_eq!(listed(s, &SummaryQuery { open_conflicts: true, ..hazards.clone() }), ["hz-b"]);
+    assert_eq!(listed(s, &SummaryQuery { township: Some("周市镇"), ..hazards.clone() }), ["hz-b"]);
+    assert_eq!(listed(s, &SummaryQuery { enterprise: Some(&e1), ..hazards.clone() }), ["hz-c", "hz-a"]);
+    assert_eq!(listed(s, &SummaryQuery { limit: Some(2), ..hazards.clone() }), ["hz-c", "hz-b"]);
+    assert_eq!(listed(s, &SummaryQuery { viewer: Some(&chen), statuses: Status::OPEN, ..hazards.clone() }), ["hz-a"]);
+
+    // The next write of a record replaces its summary in the same transaction.
+    let mut closed = write("hz-a", &e1, "玉山镇", Some(&["a"]), "a2");
+    closed.summary = Summary::Hazard(hazard_summary("hz-a", &e1, "玉山镇", Status::Closed, 20));
+    s.store_accepted(&[closed], "tab-1", t(1)).unwrap();
+    assert_eq!(listed(s, &SummaryQuery { statuses: Status::OPEN, ..hazards.clone() }), ["hz-b"]);
+    assert_eq!(listed(s, &hazards).len(), 3);
+    // A refused write (heads moved) changes no summary either.
+    let mut stale = write("hz-b", &e4, "周市镇", Some(&["stale"]), "b2");
+    stale.summary = Summary::Hazard(hazard_summary("hz-b", &e4, "周市镇", Status::Closed, 5));
+    assert!(matches!(s.store_accepted(&[stale], "tab-1", t(2)), Err(StorageError::Conflict(_))));
+    assert_eq!(listed(s, &SummaryQuery { statuses: Status::OPEN, ..hazards.clone() }), ["hz-b"]);
+    // Another storage on the same database reads the same summaries.
+    let again = (h.reopen)();
+    assert_eq!(listed(again.as_ref(), &hazards), ["hz-c", "hz-b", "hz-a"]);
+}
+
+/// Records as a server before summaries stored them: a hidden danger with
+/// its report, an inspection, and a hidden danger whose report has not
+/// arrived (nothing to summarise). (id, kind, enterprise, township, snapshot).
+pub(super) fn records_from_before_summaries() -> Vec<(String, DocKind, String, String, Vec<u8>)> {
+    use paicha_core::hazard::{next_event, Action, EnterpriseRef, HazardKind, ReportData};
+    let e1 = demo::credit_code(1);
+    let wang = person("insp-wang");
+    let report = ReportData {
+        enterprise: EnterpriseRef {
+            credit_code: e1.clone(),
+            name: "昆山示范铝业有限公司".into(),
+            township: "玉山镇".into(),
+            grid: String::new(),
+            risk_colour: RiskColour::Red,
+        },
+        sector: "涉爆粉尘".into(),
+        inspection_id: None,
+        item_code: None,
+        location: "抛光车间".into(),
+        description: "作业现场积尘严重".into(),
+        kind: HazardKind::UnsafeCondition,
+        level: Level::General,
+        handling: Handling::Deadline,
+        before_photos: vec![],
+        required_measures: "清理积尘".into(),
+        responsible_person: "张厂长".into(),
+        funds: None,
+        legal_basis: "GB 15577".into(),
+        criteria: vec![],
+        co_inspectors: vec![person("insp-li")],
+        deadline: NaiveDate::from_ymd_opt(2026, 12, 1),
+        order_date: None,
+    };
+    let actor = paicha_core::people::Actor { person: wang.clone(), device_id: "tab-1".into() };
+    let event = next_event(&[], "ev-1".into(), t(0), actor, Action::Report(Box::new(report)));
+    let mut hazard = RecordDoc::new(DocKind::Hazard, "hz-old", &[1; 16]).unwrap();
+    hazard.add_event(&event).unwrap();
+    let mut empty = RecordDoc::new(DocKind::Hazard, "hz-empty", &[1; 16]).unwrap();
+    let mut inspection = RecordDoc::new(DocKind::Inspection, "in-old", &[1; 16]).unwrap();
+    inspection
+        .set_header(&InspectionHeader {
+            id: "in-old".into(),
+            template_id: "dust-explosion".into(),
+            template_version: 1,
+            sector: "涉爆粉尘".into(),
+            enterprise: e1.clone(),
+            enterprise_name: "昆山示范铝业有限公司".into(),
+            township: "玉山镇".into(),
+            inspectors: vec![wang, person("insp-li")],
+            source: Source::Routine,
+            enforcement: false,
+            started_at: t(0),
+            device_id: "tab-1".into(),
+            location: None,
+        })
+        .unwrap();
+    vec![
+        ("hz-old".into(), DocKind::Hazard, e1.clone(), "玉山镇".into(), hazard.save()),
+        ("hz-empty".into(), DocKind::Hazard, e1.clone(), "玉山镇".into(), empty.save()),
+        ("in-old".into(), DocKind::Inspection, e1, "玉山镇".into(), inspection.save()),
+    ]
+}
+
+/// What an upgraded database must list for [`records_from_before_summaries`].
+pub(super) fn check_upgraded_summaries(s: &dyn Storage) {
+    let hazards = s.summaries(&SummaryQuery::all(DocKind::Hazard)).unwrap();
+    let [Summary::Hazard(h)] = hazards.as_slice() else { panic!("one hidden danger summarised: {hazards:?}") };
+    assert_eq!((h.id.as_str(), h.status, h.township.as_str()), ("hz-old", Status::Rectifying, "玉山镇"));
+    assert_eq!(h.deadline, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    assert_eq!(listed(s, &SummaryQuery::all(DocKind::Inspection)), ["in-old"]);
+}
+
 mod sqlite {
     use super::Harness;
     use crate::storage::{SqliteStorage, Storage};
@@ -635,6 +837,29 @@ mod sqlite {
     }
 
     conformance_suite!(make);
+
+    #[test]
+    fn a_database_from_before_summaries_gets_them_when_upgraded() {
+        use crate::storage::sqlite::{after_migration, MIGRATIONS};
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
+            for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+                c.execute_batch(sql).unwrap();
+                after_migration(&c, i as i64 + 1).unwrap();
+            }
+            for (id, kind, enterprise, township, snapshot) in super::records_from_before_summaries() {
+                c.execute(
+                    "INSERT INTO documents(id, kind, enterprise, township, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, '[]')",
+                    rusqlite::params![id, kind.as_str(), enterprise, township, snapshot],
+                )
+                .unwrap();
+            }
+            c.pragma_update(None, "user_version", 4).unwrap();
+        }
+        let upgraded = SqliteStorage::open(dir.path()).unwrap();
+        super::check_upgraded_summaries(&upgraded);
+    }
 }
 
 pub(super) mod postgres {
@@ -690,6 +915,29 @@ pub(super) mod postgres {
     }
 
     conformance_suite!(make);
+
+    #[test]
+    fn a_database_from_before_summaries_gets_them_when_upgraded() {
+        use crate::storage::postgres::{after_migration, MIGRATIONS};
+        let db = ScratchDatabase::create();
+        {
+            let mut c = db.config.connect(::postgres::NoTls).unwrap();
+            let mut tx = c.transaction().unwrap();
+            tx.batch_execute(MIGRATIONS[0]).unwrap();
+            after_migration(&mut tx, 1).unwrap();
+            tx.execute("INSERT INTO schema_version(version) VALUES (1)", &[]).unwrap();
+            for (id, kind, enterprise, township, snapshot) in super::records_from_before_summaries() {
+                tx.execute(
+                    "INSERT INTO documents(id, kind, enterprise, township, snapshot, heads) VALUES ($1, $2, $3, $4, $5, '[]')",
+                    &[&id, &kind.as_str(), &enterprise, &township, &snapshot],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let upgraded = PostgresStorage::connect(db.config.clone()).unwrap();
+        super::check_upgraded_summaries(&upgraded);
+    }
 
     #[test]
     fn servers_starting_at_once_migrate_one_after_the_other_and_a_newer_schema_is_refused() {

@@ -9,6 +9,11 @@
 //! method and the concurrency contract below are held to. Schemas are
 //! numbered SQL files per backend (`sync-server/migrations/{sqlite,postgres}/`)
 //! embedded in the binary; a database newer than the code is refused.
+//!
+//! Every accepted record is stored with its summary (`summaries` table,
+//! [`paicha_core::summary`]) in the same transaction, so that the operator's
+//! lists (overdue, conflicts), queues and statistics read
+//! [`Storage::summaries`] and never load or fold a document.
 
 pub mod postgres;
 pub mod sqlite;
@@ -20,10 +25,12 @@ pub use self::postgres::PostgresStorage;
 pub use self::sqlite::SqliteStorage;
 
 use paicha_core::enterprise::Enterprise;
+use paicha_core::hazard::Status;
 use paicha_core::inspection::Inspection;
 use paicha_core::kinds::DocKind;
 use paicha_core::people::{Person, Role};
 use paicha_core::policy::Policy;
+use paicha_core::summary::{HazardSummary, InspectionSummary, Summary};
 use paicha_core::sync::wire::ReferenceData;
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
@@ -121,6 +128,93 @@ pub struct AcceptedWrite<'a> {
     pub receipts: Vec<(String, i64, bool)>,
     /// Photos the record refers to.
     pub photos: Vec<String>,
+    /// The record's projection after the write, stored in the same
+    /// transaction (what [`Storage::summaries`] lists).
+    pub summary: Summary,
+}
+
+/// Which record summaries to list: one kind, within a viewer's scope (R2),
+/// narrowed by township, enterprise, status or open conflicts. Ordered by
+/// deadline (hidden dangers; inspections by start), then id.
+#[derive(Debug, Clone)]
+pub struct SummaryQuery<'a> {
+    /// Hidden dangers or inspections.
+    pub kind: DocKind,
+    /// Only what this person may see (R2); `None` for the operator's commands.
+    pub viewer: Option<&'a Person>,
+    /// One township.
+    pub township: Option<&'a str>,
+    /// One enterprise.
+    pub enterprise: Option<&'a str>,
+    /// Only these statuses (hidden dangers); empty: any.
+    pub statuses: &'a [Status],
+    /// Only hidden dangers with conflicts waiting for a person (R14).
+    pub open_conflicts: bool,
+    /// At most this many.
+    pub limit: Option<u32>,
+}
+
+impl<'a> SummaryQuery<'a> {
+    /// Every record of `kind`, unscoped.
+    pub fn all(kind: DocKind) -> SummaryQuery<'a> {
+        SummaryQuery {
+            kind,
+            viewer: None,
+            township: None,
+            enterprise: None,
+            statuses: &[],
+            open_conflicts: false,
+            limit: None,
+        }
+    }
+}
+
+/// The indexed columns of a summary row; the summary itself is stored as JSON beside them.
+pub(crate) struct SummaryColumns {
+    pub township: String,
+    pub enterprise: String,
+    pub status: Option<&'static str>,
+    pub open_conflicts: i64,
+    /// Deadline end (hidden dangers) or start time (inspections): the order of lists.
+    pub sort_key: i64,
+    pub json: String,
+}
+
+pub(crate) fn summary_columns(s: &Summary) -> Result<SummaryColumns> {
+    let json = to_json(s)?;
+    Ok(match s {
+        Summary::Hazard(h) => SummaryColumns {
+            township: h.township.clone(),
+            enterprise: h.enterprise.clone(),
+            status: Some(h.status.as_str()),
+            open_conflicts: h.open_conflicts.len() as i64,
+            sort_key: h.deadline_end().0,
+            json,
+        },
+        Summary::Inspection(i) => SummaryColumns {
+            township: i.township.clone(),
+            enterprise: i.enterprise.clone(),
+            status: None,
+            open_conflicts: 0,
+            sort_key: i.started_at.0,
+            json,
+        },
+    })
+}
+
+/// The summary of a stored record, folded from its document: used once, when
+/// a database older than the projections is upgraded.
+pub(crate) fn summary_of_stored(id: &str, kind: DocKind, snapshot: &[u8]) -> Result<Option<Summary>> {
+    let unreadable = |e: paicha_core::error::DocError| StorageError::Corrupt(format!("stored record {id}: {e}"));
+    let mut doc = paicha_core::doc::RecordDoc::empty(id, &[0; 16]);
+    doc.apply(snapshot).map_err(unreadable)?;
+    Ok(match kind {
+        DocKind::Hazard => {
+            let events = doc.events().map_err(unreadable)?;
+            paicha_core::hazard::fold(id, &events).map(|h| Summary::Hazard(HazardSummary::of(&h)))
+        }
+        DocKind::Inspection => Some(Summary::Inspection(InspectionSummary::of(&doc.inspection().map_err(unreadable)?))),
+    })
 }
 
 /// A refused upload to keep for a district admin.
@@ -282,10 +376,11 @@ pub trait Storage: Send + Sync + 'static {
     fn photo_refs(&self) -> Result<Vec<(String, String)>>;
     /// Receipt times of a document's events: (event id, ms), by event id.
     fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>>;
-    /// Every stored document of a kind: (id, bytes), by id.
-    fn documents_of_kind(&self, kind: DocKind) -> Result<Vec<(String, Vec<u8>)>>;
     /// The township an enterprise of the registry is in.
     fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>>;
+    /// Summaries of stored records (the projections written with them): what
+    /// lists, queues, boards and statistics read, without loading a document.
+    fn summaries(&self, q: &SummaryQuery<'_>) -> Result<Vec<Summary>>;
     /// A published template version (R3).
     fn template(&self, id: &str, version: u32) -> Result<Option<Template>>;
     /// Publishes a template version: true if new, false if that version is

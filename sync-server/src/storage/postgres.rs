@@ -15,8 +15,9 @@
 //! the page in one `REPEATABLE READ` snapshot.
 
 use super::{
-    bundled_templates, from_json, moved, same_heads, stored_kind, template_conflict, to_json, visible_reference,
-    AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc,
+    bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
+    template_conflict, to_json, visible_reference, AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine,
+    Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -25,6 +26,7 @@ use paicha_core::enterprise::Enterprise;
 use paicha_core::kinds::DocKind;
 use paicha_core::people::Person;
 use paicha_core::policy::Policy;
+use paicha_core::summary::Summary;
 use paicha_core::sync::wire::ReferenceData;
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
@@ -35,7 +37,10 @@ pub use ::postgres::config::Host;
 pub use ::postgres::Config;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/001_initial.sql")];
+pub(super) const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/001_initial.sql"),
+    include_str!("../../migrations/postgres/002_summaries.sql"),
+];
 
 /// Newest schema version this server writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -130,7 +135,7 @@ fn version_in(client: &mut impl GenericClient) -> Result<Option<i64>> {
 }
 
 /// Runs the step that follows migration `version` (seeding in Rust what SQL cannot).
-fn after_migration(tx: &mut impl GenericClient, version: i64) -> Result<()> {
+pub(super) fn after_migration(tx: &mut impl GenericClient, version: i64) -> Result<()> {
     if version == 1 {
         tx.execute("INSERT INTO policy(id, json) VALUES (1, $1)", &[&to_json(&Policy::default())?])?;
         tx.execute("INSERT INTO meta(key, value) VALUES ('reference_version', '1')", &[])?;
@@ -141,6 +146,42 @@ fn after_migration(tx: &mut impl GenericClient, version: i64) -> Result<()> {
             )?;
         }
     }
+    if version == 2 {
+        let docs = tx.query("SELECT id, kind, snapshot FROM documents", &[])?;
+        for r in docs {
+            let id: String = r.try_get(0)?;
+            let kind = stored_kind(&id, r.try_get(1)?)?;
+            if let Some(s) = summary_of_stored(&id, kind, r.try_get(2)?)? {
+                put_summary(tx, &id, &s)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn put_summary(tx: &mut impl GenericClient, doc_id: &str, s: &Summary) -> Result<()> {
+    let col = summary_columns(s)?;
+    let kind = match s {
+        Summary::Hazard(_) => DocKind::Hazard,
+        Summary::Inspection(_) => DocKind::Inspection,
+    };
+    tx.execute(
+        "INSERT INTO summaries(doc_id, kind, township, enterprise, status, open_conflicts, sort_key, summary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (doc_id) DO UPDATE SET township = excluded.township, enterprise = excluded.enterprise,
+             status = excluded.status, open_conflicts = excluded.open_conflicts, sort_key = excluded.sort_key,
+             summary = excluded.summary",
+        &[
+            &doc_id,
+            &kind.as_str(),
+            &col.township,
+            &col.enterprise,
+            &col.status,
+            &col.open_conflicts,
+            &col.sort_key,
+            &col.json,
+        ],
+    )?;
     Ok(())
 }
 
@@ -475,6 +516,7 @@ impl Storage for PostgresStorage {
             for (id, at, skewed) in &w.receipts {
                 tx.execute(&receipt, &[id, &w.doc_id, &device_id, at, &now.0, skewed])?;
             }
+            put_summary(&mut tx, w.doc_id, &w.summary)?;
         }
         tx.commit()?;
         Ok(())
@@ -553,12 +595,6 @@ impl Storage for PostgresStorage {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
-    fn documents_of_kind(&self, kind: DocKind) -> Result<Vec<(String, Vec<u8>)>> {
-        let rows =
-            self.conn()?.query("SELECT id, snapshot FROM documents WHERE kind = $1 ORDER BY id", &[&kind.as_str()])?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-    }
-
     fn photo_refs(&self) -> Result<Vec<(String, String)>> {
         let rows = self.conn()?.query("SELECT doc_id, sha256 FROM photo_refs ORDER BY doc_id, sha256", &[])?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
@@ -575,6 +611,54 @@ impl Storage for PostgresStorage {
     fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>> {
         let row = self.conn()?.query_opt("SELECT township FROM enterprises WHERE credit_code = $1", &[&credit_code])?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    fn summaries(&self, q: &SummaryQuery<'_>) -> Result<Vec<Summary>> {
+        let mut p: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(q.kind.as_str().to_string())];
+        let mut conditions = vec!["kind = $1".to_string()];
+        if let Some(viewer) = q.viewer {
+            conditions.push(format!("({})", scope_condition(viewer, "", &mut p)));
+        }
+        if let Some(t) = q.township {
+            p.push(Box::new(t.to_string()));
+            conditions.push(format!("township = ${}", p.len()));
+        }
+        if let Some(e) = q.enterprise {
+            p.push(Box::new(e.to_string()));
+            conditions.push(format!("enterprise = ${}", p.len()));
+        }
+        if !q.statuses.is_empty() {
+            let marks: Vec<String> = q
+                .statuses
+                .iter()
+                .map(|s| {
+                    p.push(Box::new(s.as_str().to_string()));
+                    format!("${}", p.len())
+                })
+                .collect();
+            conditions.push(format!("status IN ({})", marks.join(", ")));
+        }
+        if q.open_conflicts {
+            conditions.push("open_conflicts > 0".into());
+        }
+        let limit = match q.limit {
+            Some(n) => {
+                p.push(Box::new(i64::from(n)));
+                format!(" LIMIT ${}", p.len())
+            }
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT doc_id, summary FROM summaries WHERE {} ORDER BY sort_key, doc_id{limit}",
+            conditions.join(" AND ")
+        );
+        let rows = self.conn()?.query(&sql, &refs(&p))?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                from_json(&format!("summary of {id}"), r.try_get(1)?)
+            })
+            .collect()
     }
 
     fn template(&self, id: &str, version: u32) -> Result<Option<Template>> {

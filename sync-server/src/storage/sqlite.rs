@@ -7,13 +7,15 @@
 //! (docs/adr/0003).
 
 use super::{
-    bundled_templates, from_json, moved, same_heads, stored_kind, template_conflict, to_json, visible_reference,
-    AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc,
+    bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
+    template_conflict, to_json, visible_reference, AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine,
+    Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use paicha_core::enterprise::Enterprise;
 use paicha_core::kinds::DocKind;
 use paicha_core::people::Person;
 use paicha_core::policy::Policy;
+use paicha_core::summary::Summary;
 use paicha_core::sync::wire::ReferenceData;
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
@@ -22,11 +24,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/001_initial.sql"),
     include_str!("../../migrations/sqlite/002_photo_refs.sql"),
     include_str!("../../migrations/sqlite/003_receipts_doc_index.sql"),
     include_str!("../../migrations/sqlite/004_templates.sql"),
+    include_str!("../../migrations/sqlite/005_summaries.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -71,7 +74,7 @@ fn scope_condition(viewer: &Person, table: &str, params: &mut Vec<rusqlite::type
 }
 
 /// Runs the step that follows migration `version` (seeding in Rust what SQL cannot).
-fn after_migration(tx: &Connection, version: i64) -> Result<()> {
+pub(super) fn after_migration(tx: &Connection, version: i64) -> Result<()> {
     match version {
         1 => {
             tx.execute("INSERT INTO policy(id, json) VALUES (1, ?1)", [to_json(&Policy::default())?])?;
@@ -85,8 +88,45 @@ fn after_migration(tx: &Connection, version: i64) -> Result<()> {
                 )?;
             }
         }
+        5 => {
+            let mut stmt = tx.prepare("SELECT id, kind, snapshot FROM documents")?;
+            let docs = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (id, kind, snapshot) in docs {
+                if let Some(s) = summary_of_stored(&id, stored_kind(&id, &kind)?, &snapshot)? {
+                    put_summary(tx, &id, &s)?;
+                }
+            }
+        }
         _ => {}
     }
+    Ok(())
+}
+
+fn put_summary(c: &Connection, doc_id: &str, s: &Summary) -> Result<()> {
+    let col = summary_columns(s)?;
+    let kind = match s {
+        Summary::Hazard(_) => DocKind::Hazard,
+        Summary::Inspection(_) => DocKind::Inspection,
+    };
+    c.prepare_cached(
+        "INSERT INTO summaries(doc_id, kind, township, enterprise, status, open_conflicts, sort_key, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(doc_id) DO UPDATE SET township = excluded.township, enterprise = excluded.enterprise,
+             status = excluded.status, open_conflicts = excluded.open_conflicts, sort_key = excluded.sort_key,
+             summary = excluded.summary",
+    )?
+    .execute(params![
+        doc_id,
+        kind.as_str(),
+        col.township,
+        col.enterprise,
+        col.status,
+        col.open_conflicts,
+        col.sort_key,
+        col.json
+    ])?;
     Ok(())
 }
 
@@ -370,6 +410,7 @@ impl Storage for SqliteStorage {
                     for (id, at, skewed) in &w.receipts {
                         receipt.execute(params![id, w.doc_id, device_id, at, now.0, *skewed as i64])?;
                     }
+                    put_summary(&tx, w.doc_id, &w.summary)?;
                 }
             }
             tx.commit()?;
@@ -461,14 +502,6 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn documents_of_kind(&self, kind: DocKind) -> Result<Vec<(String, Vec<u8>)>> {
-        self.with(|c| {
-            let mut stmt = c.prepare("SELECT id, snapshot FROM documents WHERE kind = ?1 ORDER BY id")?;
-            let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-
     fn photo_refs(&self) -> Result<Vec<(String, String)>> {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT doc_id, sha256 FROM photo_refs ORDER BY doc_id, sha256")?;
@@ -491,6 +524,50 @@ impl Storage for SqliteStorage {
         self.with(|c| {
             Ok(c.query_row("SELECT township FROM enterprises WHERE credit_code = ?1", [credit_code], |r| r.get(0))
                 .optional()?)
+        })
+    }
+
+    fn summaries(&self, q: &SummaryQuery<'_>) -> Result<Vec<Summary>> {
+        let mut p: Vec<rusqlite::types::Value> = vec![q.kind.as_str().to_string().into()];
+        let mut conditions = vec!["kind = ?1".to_string()];
+        if let Some(viewer) = q.viewer {
+            conditions.push(format!("({})", scope_condition(viewer, "", &mut p)));
+        }
+        if let Some(t) = q.township {
+            p.push(t.to_string().into());
+            conditions.push(format!("township = ?{}", p.len()));
+        }
+        if let Some(e) = q.enterprise {
+            p.push(e.to_string().into());
+            conditions.push(format!("enterprise = ?{}", p.len()));
+        }
+        if !q.statuses.is_empty() {
+            let marks: Vec<String> = q
+                .statuses
+                .iter()
+                .map(|s| {
+                    p.push(s.as_str().to_string().into());
+                    format!("?{}", p.len())
+                })
+                .collect();
+            conditions.push(format!("status IN ({})", marks.join(", ")));
+        }
+        if q.open_conflicts {
+            conditions.push("open_conflicts > 0".into());
+        }
+        let limit = q.limit.map_or(-1, i64::from);
+        p.push(limit.into());
+        let sql = format!(
+            "SELECT doc_id, summary FROM summaries WHERE {} ORDER BY sort_key, doc_id LIMIT ?{}",
+            conditions.join(" AND "),
+            p.len()
+        );
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(p.iter()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.iter().map(|(id, json)| from_json(&format!("summary of {id}"), json)).collect()
         })
     }
 
@@ -577,11 +654,16 @@ mod tests {
                 "quarantine",
                 "receipts",
                 "receipts_doc",
+                "summaries",
+                "summaries_conflicts",
+                "summaries_enterprise",
+                "summaries_status",
+                "summaries_township",
                 "templates"
             ]
         );
         let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, 4);
+        assert_eq!(v, 5);
         for (name, sql) in schema(&c) {
             assert!(!sql.contains("--"), "{name}: a comment of a migration file leaked into the schema: {sql}");
         }
