@@ -91,11 +91,18 @@ impl Server {
     /// creates its schema in), as an operator would:
     /// `paicha-server --database postgres://... serve --demo`.
     pub fn start_postgres(database: &str) -> Server {
+        Server::start_postgres_with(database, &[])
+    }
+
+    /// [`Server::start_postgres`] with extra environment variables (photos
+    /// on an object store, for several nodes).
+    pub fn start_postgres_with(database: &str, env: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(bin("paicha-server"))
             .arg("--data")
             .arg(data.path())
             .args(["--database", database, "serve", "--demo", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .env("PAICHA_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -337,4 +344,73 @@ pub fn cpu_seconds_of(stat_path: &str) -> f64 {
 /// Parses a time or panics.
 pub fn t(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
+}
+
+/// `moto_server` (PyPI's standalone S3 API server) on a free loopback port,
+/// stopped on drop: a real S3 API for the object-store photo tests.
+pub struct S3 {
+    /// Its endpoint.
+    pub url: String,
+    child: Child,
+}
+
+impl S3 {
+    /// Starts it; fails the test, saying how to install it, when it is missing.
+    pub fn start() -> S3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("moto_server did not start ({e}): install it with pip install 'moto[server]' (scripts/install-tools.sh does)")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::blocking::Client::new();
+        for _ in 0..200 {
+            if http.get(&url).send().is_ok() {
+                return S3 { url, child };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("moto_server did not answer on {url}");
+    }
+
+    /// Creates a bucket.
+    pub fn create_bucket(&self, name: &str) {
+        let r = reqwest::blocking::Client::new().put(format!("{}/{name}", self.url)).send().unwrap();
+        assert!(r.status().is_success(), "create bucket: {}", r.status());
+    }
+
+    /// Keys of the objects in `bucket` (S3 ListObjectsV2), as its XML listing.
+    pub fn keys(&self, bucket: &str) -> String {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/{bucket}?list-type=2", self.url))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    }
+
+    /// The server's environment for photos at `location` (`s3://bucket/prefix`) in this store.
+    pub fn server_env<'a>(&'a self, location: &'a str) -> [(&'a str, &'a str); 6] {
+        [
+            ("PAICHA_SERVER_PHOTOS", location),
+            ("AWS_ENDPOINT", self.url.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ]
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

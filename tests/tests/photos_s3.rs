@@ -7,74 +7,14 @@
 
 use paicha_core::photo::PhotoRole;
 use paicha_core::time::Timestamp;
-use paicha_scenarios::{Server, Tablet};
-use std::process::{Child, Command, Stdio};
-
-/// `moto_server` on a free loopback port, stopped on drop.
-struct S3 {
-    url: String,
-    child: Child,
-}
-
-impl S3 {
-    fn start() -> S3 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("moto_server did not start ({e}): install it with pip install 'moto[server]' (scripts/install-tools.sh does)")
-            });
-        let url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::blocking::Client::new();
-        for _ in 0..200 {
-            if http.get(&url).send().is_ok() {
-                return S3 { url, child };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("moto_server did not answer on {url}");
-    }
-
-    fn create_bucket(&self, name: &str) {
-        let r = reqwest::blocking::Client::new().put(format!("{}/{name}", self.url)).send().unwrap();
-        assert!(r.status().is_success(), "create bucket: {}", r.status());
-    }
-
-    /// Keys of the objects in `bucket` (S3 ListObjectsV2).
-    fn keys(&self, bucket: &str) -> String {
-        reqwest::blocking::Client::new()
-            .get(format!("{}/{bucket}?list-type=2", self.url))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap()
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use paicha_scenarios::{Server, Tablet, S3};
+use std::process::Command;
 
 #[test]
 fn photos_go_to_the_object_store_and_come_back_verified() {
     let s3 = S3::start();
     s3.create_bucket("district-photos");
-    let env = [
-        ("PAICHA_SERVER_PHOTOS", "s3://district-photos/xihu"),
-        ("AWS_ENDPOINT", s3.url.as_str()),
-        ("AWS_ALLOW_HTTP", "true"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ];
+    let env = s3.server_env("s3://district-photos/xihu");
     let server = Server::start_with(&env);
     let wang = Tablet::enroll(&server, "s3-wang", "insp-wang");
     let chen = Tablet::enroll(&server, "s3-chen", "sup-chen");
