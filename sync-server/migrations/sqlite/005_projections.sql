@@ -1,0 +1,1 @@
+-- hidden-danger and inspection projections (written on main)
