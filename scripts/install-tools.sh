@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, from the registries
 # this project uses: the Kotlin compiler (npm package kotlin-compiler, pinned)
-# into .tools/, and JNA from Debian (libjna-java). Idempotent.
+# into .tools/, and JNA from Debian (libjna-java); for the web console's
+# browser tests, Debian's chromium and fonts-noto-cjk (the pages are Chinese)
+# and npm playwright-core (pinned) into .tools/playwright. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KOTLIN_VERSION=2.4.20
+PLAYWRIGHT_VERSION=1.65.1
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 if [ ! -x .tools/kotlin/node_modules/kotlin-compiler/bin/kotlinc ] || \
@@ -32,4 +35,19 @@ fi
 if ! command -v schemathesis >/dev/null 2>&1; then
   echo "installing schemathesis (PyPI)"
   python3 -m pip install --quiet schemathesis >/dev/null
+fi
+
+# The web console's browser tests (tests/browser/): headless Chromium from
+# Debian, driven by playwright-core with the browser's executable path (no
+# browser download), and CJK fonts so the Chinese pages render in screenshots.
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/opentype/noto ]; then
+  echo "installing chromium and fonts-noto-cjk (Debian)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+if [ "$(node -p "require('./.tools/playwright/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$PLAYWRIGHT_VERSION" ]; then
+  echo "installing playwright-core@$PLAYWRIGHT_VERSION (npm) into .tools/playwright"
+  mkdir -p .tools/playwright
+  (cd .tools/playwright && npm install --no-audit --no-fund --silent "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null)
 fi

@@ -4,7 +4,11 @@
 # and on a throwaway PostgreSQL 15 cluster that scripts/with-postgres.sh
 # starts, installing Debian's `postgresql` if it is missing), then the
 # Kotlin (JVM) and Python bindings tests against the real library and a real
-# server, and generates the Swift bindings. Installs the Kotlin compiler and JNA first if they are missing.
+# server, and generates the Swift bindings; the web console's browser tests
+# (headless Chromium through playwright-core, tests/browser/) run with the
+# Rust workspace and once more on their own below, so a missing browser is a
+# failure with a message, never a silent skip. Installs the Kotlin compiler,
+# JNA, Chromium and playwright-core first if they are missing.
 # Honours CARGO_TARGET_DIR: every build output is read from $TARGET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +19,10 @@ bash scripts/install-tools.sh
 
 echo "== Rust workspace (the server's storage and one scenario also on a throwaway PostgreSQL)"
 bash scripts/with-postgres.sh cargo test --workspace
+
+echo "== web console in headless Chromium (playwright-core, real server; screenshots in docs/screenshots)"
+command -v chromium >/dev/null 2>&1 || { echo "chromium is missing: scripts/install-tools.sh should have installed it" >&2; exit 1; }
+cargo test -q -p paicha-scenarios --test browser_console
 
 echo "== OpenAPI document against the real server (schemathesis)"
 bash scripts/api-check.sh

@@ -54,6 +54,8 @@ pub struct AppState {
     pub sync_slots: Arc<tokio::sync::Semaphore>,
     /// What `/metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How the web console is reached (its cookies' `Secure` flag).
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             write_lock: Arc::new(Mutex::new(())),
             sync_slots: Arc::new(tokio::sync::Semaphore::new(SYNC_SLOTS)),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }
@@ -81,8 +84,11 @@ pub fn hash_secret(secret: &str) -> String {
     Sha256::digest(secret.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The router with every route.
+/// The router with every route: the tablet API and the web console
+/// (`console::CONSOLE_ROUTES`).
 pub fn router(state: AppState) -> Router {
+    let console =
+        crate::console::router(crate::console::ConsoleState::new(state.storage.clone(), state.console.clone()));
     Router::new()
         .route("/health", get(health))
         .route("/health/live", get(live))
@@ -97,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), count_request))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+        .merge(console)
 }
 
 /// Counts every answered request by route and status, with its latency.

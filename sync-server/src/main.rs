@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use paicha_core::people::{Person, Role};
 use paicha_core::time::Timestamp;
 use paicha_server::storage::{PostgresStorage, SqliteStorage, Storage, StorageError};
-use paicha_server::{app, blobs, error};
+use paicha_server::{app, blobs, devices, error};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -60,6 +60,11 @@ enum Cmd {
         /// Seed the demo district when creating the database.
         #[arg(long)]
         demo: bool,
+        /// The address people open the web console at (`https://...` behind
+        /// TLS, at this server or a proxy in front of it): its cookies are
+        /// then `Secure`. Left out: plain HTTP (loopback or a trusted network).
+        #[arg(long, env = "PAICHA_SERVER_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Users of the district.
     #[command(subcommand)]
@@ -131,6 +136,16 @@ enum UserCmd {
         #[arg(long)]
         cert: Option<String>,
     },
+    /// Set a person's web console password (argon2id), read from standard
+    /// input so it never shows in the process list; ends their console sessions.
+    Passwd {
+        /// The person (registry id).
+        #[arg(long)]
+        id: String,
+        /// Read the password from standard input (its first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +175,7 @@ struct FileConfig {
     database: Option<String>,
     listen: Option<String>,
     photos: Option<String>,
+    public_url: Option<String>,
 }
 
 /// Where photos live: an S3-compatible bucket when `photos` is an
@@ -299,12 +315,23 @@ fn main() {
             print(cli.json, serde_json::json!({ "data": data, "database": database.as_ref().map(|_| describe(database.as_deref(), &data)), "demo": demo }), text);
             Ok(())
         }
-        Cmd::Serve { listen, demo } => {
+        Cmd::Serve { listen, demo, public_url } => {
             if fresh && demo {
                 seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
             let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
-            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data));
+            let console = paicha_server::console::ConsoleConfig::from_public_url(public_url.or(file.public_url).as_deref())
+                .unwrap_or_else(|e| fail(e));
+            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data), console);
+            Ok(())
+        }
+        Cmd::User(UserCmd::Passwd { id, password_stdin }) => {
+            if !password_stdin {
+                fail("give the password on standard input with --password-stdin (never on the command line, where ps shows it)");
+            }
+            let password = read_password_line().unwrap_or_else(|e| fail(e));
+            paicha_server::console::auth::set_password(storage.as_ref(), &id, &password, Timestamp::now()).unwrap_or_else(|e| fail(e));
+            print(cli.json, serde_json::json!({ "password_set": id }), format!("console password of {id} set; their console sessions ended"));
             Ok(())
         }
         Cmd::User(UserCmd::Add { id, name, role, township, enterprise, cert }) => {
@@ -341,24 +368,19 @@ fn main() {
             })
         }
         Cmd::Device(DeviceCmd::Add { device, user }) => {
-            if storage.person(&user).unwrap_or_else(|e| fail(e)).is_none() {
-                fail(format!("user '{user}' not found; add it first (paicha-server user add)"));
-            }
-            let code = uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase();
-            storage.add_device(&device, &user, &app::hash_secret(&code), Timestamp::now()).map(|_| {
-                print(
-                    cli.json,
-                    serde_json::json!({ "device": device, "user": user, "code": code }),
-                    format!("enrollment code for {device} ({user}): {code}\non the tablet: paicha enroll --server URL --code {code}"),
-                )
-            })
+            let code = devices::issue_enrollment_code(storage.as_ref(), &device, &user, Timestamp::now()).unwrap_or_else(|e| fail(e));
+            print(
+                cli.json,
+                serde_json::json!({ "device": device, "user": user, "code": code }),
+                format!("enrollment code for {device} ({user}): {code}\non the tablet: paicha enroll --server URL --code {code}"),
+            );
+            Ok(())
         }
-        Cmd::Device(DeviceCmd::Revoke { device }) => storage.revoke(&device, Timestamp::now()).map(|done| {
-            if !done {
-                fail(format!("device '{device}' not found or already revoked"));
-            }
-            print(cli.json, serde_json::json!({ "revoked": device }), format!("device {device} revoked"))
-        }),
+        Cmd::Device(DeviceCmd::Revoke { device }) => {
+            devices::revoke_device(storage.as_ref(), &device, Timestamp::now()).unwrap_or_else(|e| fail(e));
+            print(cli.json, serde_json::json!({ "revoked": device }), format!("device {device} revoked"));
+            Ok(())
+        }
         Cmd::Device(DeviceCmd::List) => storage.devices().map(|list| {
             let text = list
                 .iter()
@@ -468,12 +490,25 @@ fn hazard_summaries(
         .collect())
 }
 
+/// The first line of standard input, without its line ending: a password
+/// piped in (`printf '%s' "$PW" | paicha-server user passwd --id X --password-stdin`).
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the password from standard input: {e}"))?;
+    let password = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
+    if password.is_empty() {
+        return Err("no password on standard input".into());
+    }
+    Ok(password.to_string())
+}
+
 fn serve(
     storage: Arc<dyn Storage>,
     photos: Arc<dyn blobs::Blobs>,
     listen: &str,
     data: &std::path::Path,
     database: &str,
+    console: paicha_server::console::ConsoleConfig,
 ) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
@@ -483,7 +518,8 @@ fn serve(
     // PostgreSQL connection blocks).
     let keep = storage.clone();
     runtime.block_on(async {
-        let state = app::AppState::new(storage, photos);
+        let mut state = app::AppState::new(storage, photos);
+        state.console = console;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));

@@ -48,6 +48,9 @@ macro_rules! conformance_suite {
             a_second_storage_on_the_same_database_sees_everything,
             concurrent_writers_and_a_reader_see_every_change_once,
             summaries_follow_their_records_within_scope,
+            console_passwords_are_for_people_of_the_registry,
+            failed_sign_ins_are_counted_atomically_and_forgotten,
+            console_sessions_are_shared_expire_and_end,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -968,4 +971,122 @@ pub(super) mod postgres {
         let err = PostgresStorage::connect_waiting(config, std::time::Duration::from_millis(500)).err().unwrap();
         assert!(matches!(err, crate::storage::StorageError::Unavailable(_)), "{err}");
     }
+}
+
+// --- web console accounts and sessions ---
+
+pub(super) fn console_passwords_are_for_people_of_the_registry(h: &Harness) {
+    let s = h.storage.as_ref();
+    let err = s.set_console_password("nobody", "$argon2id$x", t(0)).unwrap_err();
+    assert!(matches!(err, StorageError::Invalid(_)), "{err}");
+    seed_demo(s);
+    assert_eq!(s.console_password("sup-chen").unwrap(), None);
+    s.set_console_password("sup-chen", "$argon2id$first", t(0)).unwrap();
+    assert_eq!(s.console_password("sup-chen").unwrap().as_deref(), Some("$argon2id$first"));
+    // A new password ends the person's sessions, nobody else's.
+    let session = |id: &str, who: &str| ConsoleSession {
+        id_hash: id.into(),
+        person_id: who.into(),
+        created_at: t(1),
+        expires_at: t(600),
+        last_seen: t(1),
+    };
+    s.create_console_session(&session("s-chen", "sup-chen")).unwrap();
+    s.create_console_session(&session("s-xu", "admin-xu")).unwrap();
+    s.set_console_password("sup-chen", "$argon2id$second", t(2)).unwrap();
+    assert_eq!(s.console_password("sup-chen").unwrap().as_deref(), Some("$argon2id$second"));
+    assert_eq!(s.console_session("s-chen").unwrap(), None);
+    assert!(s.console_session("s-xu").unwrap().is_some());
+    // Another server process on the same database sees it.
+    let other = (h.reopen)();
+    assert_eq!(other.console_password("sup-chen").unwrap().as_deref(), Some("$argon2id$second"));
+    assert_eq!(other.console_password("admin-xu").unwrap(), None);
+}
+
+pub(super) fn failed_sign_ins_are_counted_atomically_and_forgotten(h: &Harness) {
+    let s = h.storage.as_ref();
+    // Names need not exist: lockout must not tell whether an account does.
+    assert_eq!(s.login_failures("no-such-user").unwrap(), None);
+    for i in 1..=3 {
+        let f = s.record_login_failure("no-such-user", t(i), t(-1440)).unwrap();
+        assert_eq!(f, LoginFailures { count: i as u32, last_at: t(i) });
+    }
+    assert_eq!(s.login_failures("no-such-user").unwrap(), Some(LoginFailures { count: 3, last_at: t(3) }));
+    s.clear_login_failures("no-such-user").unwrap();
+    assert_eq!(s.login_failures("no-such-user").unwrap(), None);
+
+    // Two processes counting the same name at once: every failure counts.
+    const THREADS: usize = 4;
+    const EACH: usize = 10;
+    let other = (h.reopen)();
+    std::thread::scope(|scope| {
+        for i in 0..THREADS {
+            let st: &dyn Storage = if i % 2 == 0 { s } else { other.as_ref() };
+            scope.spawn(move || {
+                for _ in 0..EACH {
+                    s_retry(|| st.record_login_failure("sup-chen", t(10), t(-1440)));
+                }
+            });
+        }
+    });
+    assert_eq!(s.login_failures("sup-chen").unwrap().map(|f| f.count), Some((THREADS * EACH) as u32));
+
+    // A day later the old failures are forgotten, of that name and of others.
+    s.record_login_failure("typo", t(20), t(-1440)).unwrap();
+    let fresh = s.record_login_failure("sup-chen", t(20 + 1441), t(21)).unwrap();
+    assert_eq!(fresh, LoginFailures { count: 1, last_at: t(20 + 1441) });
+    assert_eq!(s.login_failures("typo").unwrap(), None);
+}
+
+/// Retries a storage call that found the database busy (concurrent writers).
+fn s_retry<T>(mut f: impl FnMut() -> Result<T>) -> T {
+    for _ in 0..50 {
+        match f() {
+            Err(StorageError::Unavailable(_)) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            other => return other.unwrap(),
+        }
+    }
+    panic!("still unavailable after 50 tries")
+}
+
+pub(super) fn console_sessions_are_shared_expire_and_end(h: &Harness) {
+    let s = h.storage.as_ref();
+    let new = ConsoleSession {
+        id_hash: "a".repeat(64),
+        person_id: "sup-chen".into(),
+        created_at: t(0),
+        expires_at: t(720),
+        last_seen: t(0),
+    };
+    let err = s.create_console_session(&new).unwrap_err();
+    assert!(matches!(err, StorageError::Invalid(_)), "a session for someone not in the registry: {err}");
+    seed_demo(s);
+    s.create_console_session(&new).unwrap();
+    let err = s.create_console_session(&new).unwrap_err();
+    assert!(matches!(err, StorageError::Conflict(_)), "the same id twice: {err}");
+    assert_eq!(s.console_session(&new.id_hash).unwrap().as_ref(), Some(&new));
+    assert_eq!(s.console_session(&"b".repeat(64)).unwrap(), None);
+
+    // The other process (or this one after a restart) knows the session and its use.
+    let other = (h.reopen)();
+    assert!(other.touch_console_session(&new.id_hash, t(30)).unwrap());
+    // A late touch from a slower process never moves last_seen back.
+    assert!(s.touch_console_session(&new.id_hash, t(20)).unwrap());
+    assert_eq!(s.console_session(&new.id_hash).unwrap().map(|x| x.last_seen), Some(t(30)));
+    assert!(!s.touch_console_session(&"b".repeat(64), t(30)).unwrap());
+
+    // Stale sessions go: expired, or idle too long; the rest stay.
+    let idle = ConsoleSession { id_hash: "c".repeat(64), last_seen: t(1), ..new.clone() };
+    let expired = ConsoleSession { id_hash: "d".repeat(64), expires_at: t(40), last_seen: t(39), ..new.clone() };
+    s.create_console_session(&idle).unwrap();
+    s.create_console_session(&expired).unwrap();
+    assert_eq!(s.delete_stale_console_sessions(t(40), t(10)).unwrap(), 2);
+    assert_eq!(s.console_session(&idle.id_hash).unwrap(), None);
+    assert_eq!(s.console_session(&expired.id_hash).unwrap(), None);
+    assert!(s.console_session(&new.id_hash).unwrap().is_some());
+
+    // Sign-out in one process ends it in the other.
+    assert!(other.delete_console_session(&new.id_hash).unwrap());
+    assert_eq!(s.console_session(&new.id_hash).unwrap(), None);
+    assert!(!s.delete_console_session(&new.id_hash).unwrap());
 }

@@ -388,6 +388,66 @@ pub trait Storage: Send + Sync + 'static {
     /// [`StorageError::Conflict`] (R3), an invalid template
     /// [`StorageError::Invalid`].
     fn put_template(&self, t: &Template) -> Result<bool>;
+
+    // --- web console accounts and sessions ---
+
+    /// Sets (or replaces) the console password of a person of the registry,
+    /// as a PHC string (argon2id, never the password itself), and ends every
+    /// console session of that person: a new password shuts out whoever had
+    /// the old one. An unknown person is [`StorageError::Invalid`].
+    fn set_console_password(&self, person_id: &str, phc: &str, now: Timestamp) -> Result<()>;
+    /// The stored password hash (PHC string) of a person, if one was set.
+    fn console_password(&self, person_id: &str) -> Result<Option<String>>;
+    /// Failed sign-ins recorded for a login name (any name typed, known or
+    /// not, so that lockout does not tell whether an account exists).
+    fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>>;
+    /// Counts one more failed sign-in for `login`, atomically (two server
+    /// processes counting at once both count), and answers the new state.
+    /// Entries of other names whose last failure is older than `forget_before`
+    /// are removed in passing, so names typed once do not pile up.
+    fn record_login_failure(&self, login: &str, now: Timestamp, forget_before: Timestamp) -> Result<LoginFailures>;
+    /// Forgets the failures of `login` (after a successful sign-in).
+    fn clear_login_failures(&self, login: &str) -> Result<()>;
+    /// Stores a new console session (its id only as a hash). A session id
+    /// already stored is a [`StorageError::Conflict`], an unknown person
+    /// [`StorageError::Invalid`].
+    fn create_console_session(&self, s: &ConsoleSession) -> Result<()>;
+    /// The session whose id hashes to `id_hash`, whether or not it has
+    /// expired (the caller decides on its clock).
+    fn console_session(&self, id_hash: &str) -> Result<Option<ConsoleSession>>;
+    /// Records that the session was used at `now` (idle timeout); false if
+    /// it does not exist (any more).
+    fn touch_console_session(&self, id_hash: &str, now: Timestamp) -> Result<bool>;
+    /// Ends a session: false if it did not exist.
+    fn delete_console_session(&self, id_hash: &str) -> Result<bool>;
+    /// Removes sessions that expired before `now` or were idle since before
+    /// `idle_before`; answers how many.
+    fn delete_stale_console_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64>;
+}
+
+/// Failed console sign-ins for one login name: how many in a row, the last when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// Failures since the last successful sign-in (or since they were forgotten).
+    pub count: u32,
+    /// When the last one happened.
+    pub last_at: Timestamp,
+}
+
+/// A web console session as stored: the cookie's id only as its SHA-256, so
+/// that a copy of the database does not hand out live sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// SHA-256 (hex) of the random session id in the cookie.
+    pub id_hash: String,
+    /// The signed-in person.
+    pub person_id: String,
+    /// When it was created (sign-in).
+    pub created_at: Timestamp,
+    /// When it ends whatever happens (absolute lifetime).
+    pub expires_at: Timestamp,
+    /// When it was last used (idle timeout).
+    pub last_seen: Timestamp,
 }
 
 /// The people and enterprises of the registry that `person` sees (R2): an

@@ -16,8 +16,8 @@
 
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
-    template_conflict, to_json, visible_reference, AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine,
-    Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    template_conflict, to_json, visible_reference, AcceptedWrite, ConsoleSession, Device, Enrollment, LogEntry,
+    LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -40,6 +40,7 @@ pub use ::postgres::Config;
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/001_initial.sql"),
     include_str!("../../migrations/postgres/002_summaries.sql"),
+    include_str!("../../migrations/postgres/003_console.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -284,6 +285,13 @@ fn template_in(c: &mut impl GenericClient, id: &str, version: u32) -> Result<Opt
 
 fn device_row(r: &Row) -> Result<Device> {
     Ok(Device { device_id: r.try_get(0)?, user_id: r.try_get(1)?, actor: r.try_get(2)?, revoked_at: r.try_get(3)? })
+}
+
+/// A stored failure count as [`LoginFailures`].
+fn failures_of(login: &str, n: i32, at: i64) -> Result<LoginFailures> {
+    let count = u32::try_from(n)
+        .map_err(|_| StorageError::Corrupt(format!("failed sign-ins of '{login}': {n} is not a count")))?;
+    Ok(LoginFailures { count, last_at: Timestamp(at) })
 }
 
 fn heads_of(doc_id: &str, json: &str) -> Result<Vec<String>> {
@@ -683,6 +691,103 @@ impl Storage for PostgresStorage {
         bump_reference(&mut tx)?;
         tx.commit()?;
         Ok(true)
+    }
+
+    // --- web console accounts and sessions ---
+
+    fn set_console_password(&self, person_id: &str, phc: &str, now: Timestamp) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction()?;
+        if tx.query_opt("SELECT 1 FROM people WHERE id = $1", &[&person_id])?.is_none() {
+            return Err(StorageError::Invalid(format!("person {person_id} is not in the registry")));
+        }
+        tx.execute(
+            "INSERT INTO console_passwords(person_id, phc, set_at) VALUES ($1, $2, $3)
+             ON CONFLICT (person_id) DO UPDATE SET phc = EXCLUDED.phc, set_at = EXCLUDED.set_at",
+            &[&person_id, &phc, &now.0],
+        )?;
+        tx.execute("DELETE FROM console_sessions WHERE person_id = $1", &[&person_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn console_password(&self, person_id: &str) -> Result<Option<String>> {
+        let row = self.conn()?.query_opt("SELECT phc FROM console_passwords WHERE person_id = $1", &[&person_id])?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT failures, last_at FROM console_login_failures WHERE login = $1", &[&login])?;
+        row.map(|r| failures_of(login, r.try_get(0)?, r.try_get(1)?)).transpose()
+    }
+
+    fn record_login_failure(&self, login: &str, now: Timestamp, forget_before: Timestamp) -> Result<LoginFailures> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction()?;
+        tx.execute("DELETE FROM console_login_failures WHERE last_at < $1", &[&forget_before.0])?;
+        // One statement: two processes counting the same name at once both count.
+        let r = tx.query_one(
+            "INSERT INTO console_login_failures(login, failures, last_at) VALUES ($1, 1, $2)
+             ON CONFLICT (login) DO UPDATE SET failures = console_login_failures.failures + 1,
+                 last_at = GREATEST(console_login_failures.last_at, EXCLUDED.last_at)
+             RETURNING failures, last_at",
+            &[&login, &now.0],
+        )?;
+        let failures = failures_of(login, r.try_get(0)?, r.try_get(1)?)?;
+        tx.commit()?;
+        Ok(failures)
+    }
+
+    fn clear_login_failures(&self, login: &str) -> Result<()> {
+        self.conn()?.execute("DELETE FROM console_login_failures WHERE login = $1", &[&login])?;
+        Ok(())
+    }
+
+    fn create_console_session(&self, s: &ConsoleSession) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO console_sessions(id_hash, person_id, created_at, expires_at, last_seen)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&s.id_hash, &s.person_id, &s.created_at.0, &s.expires_at.0, &s.last_seen.0],
+        )?;
+        Ok(())
+    }
+
+    fn console_session(&self, id_hash: &str) -> Result<Option<ConsoleSession>> {
+        let row = self.conn()?.query_opt(
+            "SELECT id_hash, person_id, created_at, expires_at, last_seen FROM console_sessions WHERE id_hash = $1",
+            &[&id_hash],
+        )?;
+        row.map(|r| {
+            Ok(ConsoleSession {
+                id_hash: r.try_get(0)?,
+                person_id: r.try_get(1)?,
+                created_at: Timestamp(r.try_get(2)?),
+                expires_at: Timestamp(r.try_get(3)?),
+                last_seen: Timestamp(r.try_get(4)?),
+            })
+        })
+        .transpose()
+    }
+
+    fn touch_console_session(&self, id_hash: &str, now: Timestamp) -> Result<bool> {
+        let n = self.conn()?.execute(
+            "UPDATE console_sessions SET last_seen = GREATEST(last_seen, $2) WHERE id_hash = $1",
+            &[&id_hash, &now.0],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn delete_console_session(&self, id_hash: &str) -> Result<bool> {
+        Ok(self.conn()?.execute("DELETE FROM console_sessions WHERE id_hash = $1", &[&id_hash])? > 0)
+    }
+
+    fn delete_stale_console_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64> {
+        Ok(self.conn()?.execute(
+            "DELETE FROM console_sessions WHERE expires_at <= $1 OR last_seen < $2",
+            &[&now.0, &idle_before.0],
+        )?)
     }
 }
 

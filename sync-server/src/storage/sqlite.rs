@@ -8,8 +8,8 @@
 
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
-    template_conflict, to_json, visible_reference, AcceptedWrite, Device, Enrollment, LogEntry, NewQuarantine,
-    Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    template_conflict, to_json, visible_reference, AcceptedWrite, ConsoleSession, Device, Enrollment, LogEntry,
+    LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use paicha_core::enterprise::Enterprise;
 use paicha_core::kinds::DocKind;
@@ -30,6 +30,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/003_receipts_doc_index.sql"),
     include_str!("../../migrations/sqlite/004_templates.sql"),
     include_str!("../../migrations/sqlite/005_summaries.sql"),
+    include_str!("../../migrations/sqlite/006_console.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -188,6 +189,13 @@ fn policy_in(c: &Connection) -> Result<Policy> {
 
 fn device_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
     Ok(Device { device_id: r.get(0)?, user_id: r.get(1)?, actor: r.get(2)?, revoked_at: r.get(3)? })
+}
+
+/// A stored failure count as [`LoginFailures`].
+fn failures_of(login: &str, n: i64, at: i64) -> Result<LoginFailures> {
+    let count = u32::try_from(n)
+        .map_err(|_| StorageError::Corrupt(format!("failed sign-ins of '{login}': {n} is not a count")))?;
+    Ok(LoginFailures { count, last_at: Timestamp(at) })
 }
 
 fn heads_of(doc_id: &str, json: &str) -> Result<Vec<String>> {
@@ -592,6 +600,122 @@ impl Storage for SqliteStorage {
             Ok(true)
         })
     }
+
+    // --- web console accounts and sessions ---
+
+    fn set_console_password(&self, person_id: &str, phc: &str, now: Timestamp) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let known: Option<i64> =
+                tx.query_row("SELECT 1 FROM people WHERE id = ?1", [person_id], |r| r.get(0)).optional()?;
+            if known.is_none() {
+                return Err(StorageError::Invalid(format!("person {person_id} is not in the registry")));
+            }
+            tx.execute(
+                "INSERT INTO console_passwords(person_id, phc, set_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(person_id) DO UPDATE SET phc = excluded.phc, set_at = excluded.set_at",
+                params![person_id, phc, now.0],
+            )?;
+            tx.execute("DELETE FROM console_sessions WHERE person_id = ?1", [person_id])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn console_password(&self, person_id: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT phc FROM console_passwords WHERE person_id = ?1", [person_id], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>> {
+        self.with(|c| {
+            let row: Option<(i64, i64)> = c
+                .query_row("SELECT failures, last_at FROM console_login_failures WHERE login = ?1", [login], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            row.map(|(n, at)| failures_of(login, n, at)).transpose()
+        })
+    }
+
+    fn record_login_failure(&self, login: &str, now: Timestamp, forget_before: Timestamp) -> Result<LoginFailures> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("DELETE FROM console_login_failures WHERE last_at < ?1", [forget_before.0])?;
+            let (n, at): (i64, i64) = tx.query_row(
+                "INSERT INTO console_login_failures(login, failures, last_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT(login) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at
+                 RETURNING failures, last_at",
+                params![login, now.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            tx.commit()?;
+            failures_of(login, n, at)
+        })
+    }
+
+    fn clear_login_failures(&self, login: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM console_login_failures WHERE login = ?1", [login])?;
+            Ok(())
+        })
+    }
+
+    fn create_console_session(&self, s: &ConsoleSession) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO console_sessions(id_hash, person_id, created_at, expires_at, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.id_hash, s.person_id, s.created_at.0, s.expires_at.0, s.last_seen.0],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn console_session(&self, id_hash: &str) -> Result<Option<ConsoleSession>> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT id_hash, person_id, created_at, expires_at, last_seen FROM console_sessions WHERE id_hash = ?1",
+                [id_hash],
+                |r| {
+                    Ok(ConsoleSession {
+                        id_hash: r.get(0)?,
+                        person_id: r.get(1)?,
+                        created_at: Timestamp(r.get(2)?),
+                        expires_at: Timestamp(r.get(3)?),
+                        last_seen: Timestamp(r.get(4)?),
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn touch_console_session(&self, id_hash: &str, now: Timestamp) -> Result<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE console_sessions SET last_seen = MAX(last_seen, ?2) WHERE id_hash = ?1",
+                params![id_hash, now.0],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn delete_console_session(&self, id_hash: &str) -> Result<bool> {
+        self.with(|c| Ok(c.execute("DELETE FROM console_sessions WHERE id_hash = ?1", [id_hash])? > 0))
+    }
+
+    fn delete_stale_console_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64> {
+        self.with(|c| {
+            let n = c.execute(
+                "DELETE FROM console_sessions WHERE expires_at <= ?1 OR last_seen < ?2",
+                params![now.0, idle_before.0],
+            )?;
+            Ok(n as u64)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -641,6 +765,10 @@ mod tests {
             [
                 "change_log",
                 "change_log_doc",
+                "console_login_failures",
+                "console_passwords",
+                "console_sessions",
+                "console_sessions_person",
                 "devices",
                 "documents",
                 "documents_enterprise",
@@ -663,7 +791,7 @@ mod tests {
             ]
         );
         let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, 5);
+        assert_eq!(v, SCHEMA_VERSION);
         for (name, sql) in schema(&c) {
             assert!(!sql.contains("--"), "{name}: a comment of a migration file leaked into the schema: {sql}");
         }
