@@ -3,10 +3,19 @@
 //! one line per figure, `name value unit`:
 //!
 //! ```sh
-//! cargo bench -p paicha-scenarios --bench load -- 100 20     # 100 tablets for 20 s
+//! cargo bench -p paicha-scenarios --bench load -- 100 20     # 100 tablets for 20 s, SQLite
 //! cargo bench -p paicha-scenarios --bench load -- 1000 20
 //! cargo bench -p paicha-scenarios --bench load -- 5000 20
+//! # PostgreSQL, one or two server processes on one database:
+//! bash scripts/with-postgres.sh cargo bench -p paicha-scenarios --bench load -- 1000 20 postgres
+//! bash scripts/with-postgres.sh cargo bench -p paicha-scenarios --bench load -- 1000 20 postgres 2nodes
 //! ```
+//!
+//! The generator is closed-loop: 16 client threads each drive their share
+//! of the N tablets as fast as the server answers, so the figures are the
+//! server's capacity with N tablets' state (devices, records, cursors), not
+//! a model of how often a real tablet syncs (every few minutes). Client and
+//! server share the machine's cores.
 //!
 //! Each simulated tablet loops: mostly no-op polls (its cursor at the end of
 //! the log), sometimes an upload of 1–5 changes (new hidden dangers and
@@ -25,7 +34,7 @@ use paicha_core::policy::Policy;
 use paicha_core::sync::wire::{self, Bytes, DocUpload, SyncRequest, SyncResponse};
 use paicha_core::time::Timestamp;
 use paicha_core::workflow::{decide, Context};
-use paicha_scenarios::{RawDevice, Server};
+use paicha_scenarios::{PostgresDatabase, RawDevice, Server};
 use sha2::Digest;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -98,15 +107,27 @@ fn post(http: &reqwest::blocking::Client, url: &str, token: &str, req: &SyncRequ
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1).filter_map(|a| a.parse::<u64>().ok());
-    let tablets = args.next().unwrap_or(100) as usize;
-    let seconds = args.next().unwrap_or(20);
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    let mut numbers = words.iter().filter_map(|a| a.parse::<u64>().ok());
+    let tablets = numbers.next().unwrap_or(100) as usize;
+    let seconds = numbers.next().unwrap_or(20);
+    let postgres = words.iter().any(|w| w == "postgres");
+    let nodes = if words.iter().any(|w| w == "2nodes") { 2 } else { 1 };
+    assert!(postgres || nodes == 1, "several server processes share a PostgreSQL database: add `postgres`");
     let workers = 16usize.min(tablets);
     println!("tablets {tablets} simulated");
     println!("duration {seconds} s");
-    let server = Server::start();
+    println!("backend_postgres {} bool", u8::from(postgres));
+    println!("nodes {nodes} processes");
+    let db = postgres.then(PostgresDatabase::create);
+    let servers: Vec<Server> = match &db {
+        Some(db) => (0..nodes).map(|_| Server::start_postgres(&db.url)).collect(),
+        None => vec![Server::start()],
+    };
+    let server = &servers[0];
+    let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
     let devices: Vec<RawDevice> =
-        (0..tablets.min(100)).map(|i| RawDevice::enroll(&server, &format!("load-{i}"), "insp-wang", i as u8)).collect();
+        (0..tablets.min(100)).map(|i| RawDevice::enroll(server, &format!("load-{i}"), "insp-wang", i as u8)).collect();
     let devices = Arc::new(devices);
     // Some records on the server, so initial syncs download something.
     {
@@ -126,7 +147,7 @@ fn main() {
             doc.add_event(&ev).unwrap();
             uploads.push(DocUpload { doc_id: id, kind: "hazard".into(), changes: Bytes(doc.save()) });
         }
-        for chunk in uploads.chunks(500) {
+        for chunk in uploads.chunks(100) {
             let req = SyncRequest {
                 cursor: u64::MAX / 2,
                 reference_version: u64::MAX / 2,
@@ -137,160 +158,200 @@ fn main() {
             post(&http, &server.url, &d.token, &req).expect("seed upload");
         }
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let samples = Arc::new(Mutex::new(Samples::default()));
-    let cpu0 = server.cpu_seconds();
-    let started = Instant::now();
-    let handles: Vec<_> = (0..workers)
+    // Each phase starts from the state the previous one left (records grow).
+    let phases = [
+        ("noop", Mix { noop: 1000, upload: 0, initial: 0 }),
+        ("upload", Mix { noop: 0, upload: 1000, initial: 0 }),
+        ("mix", Mix { noop: 880, upload: 100, initial: 5 }),
+    ];
+    let mut tabs: Vec<Vec<SimTablet>> = (0..workers)
         .map(|w| {
-            let (devices, stop, samples, url) = (devices.clone(), stop.clone(), samples.clone(), server.url.clone());
-            std::thread::spawn(move || {
-                let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-                let mut mine: Vec<SimTablet> = (w..tablets)
-                    .step_by(workers)
-                    .map(|t| SimTablet { device: t % devices.len(), records: vec![], n: 0 })
-                    .collect();
-                let mut local = Samples::default();
-                let mut rng = w as u64 * 7919 + 1;
-                let mut next = || {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    rng % 1000
-                };
-                let mut serial = 0u64;
-                'outer: loop {
-                    for tab in &mut mine {
-                        if stop.load(Ordering::Relaxed) {
-                            break 'outer;
-                        }
-                        let d = &devices[tab.device];
-                        let roll = next();
-                        let t0 = Instant::now();
-                        let (kind, ok): (&'static str, bool) = if roll < 800 {
-                            let req = SyncRequest {
-                                cursor: u64::MAX / 2,
-                                reference_version: u64::MAX / 2,
-                                uploads: vec![],
-                                page_size: 100,
-                                device_time: Some(Timestamp::now().0),
-                            };
-                            ("noop", post(&http, &url, &d.token, &req).is_some())
-                        } else if roll < 950 {
-                            let n = 1 + (next() % 5) as usize;
-                            let mut uploads = vec![];
-                            for _ in 0..n {
-                                tab.n += 1;
-                                serial += 1;
-                                let now = Timestamp::now();
-                                if tab.records.len() < 3 || next() < 500 {
-                                    let id = format!("w{w}-{serial}");
-                                    let ev = next_event(
-                                        &[],
-                                        format!("r{serial}"),
-                                        now,
-                                        d.registry_actor(),
-                                        report_action(d, tab.n, now),
-                                    );
-                                    let mut doc = RecordDoc::new(DocKind::Hazard, &id, &d.actor).unwrap();
-                                    doc.add_event(&ev).unwrap();
-                                    uploads.push(DocUpload {
-                                        doc_id: id,
-                                        kind: "hazard".into(),
-                                        changes: Bytes(doc.save()),
-                                    });
-                                    tab.records.push(Record { doc, events: vec![ev], heads: vec![] });
-                                } else {
-                                    let i = (next() as usize) % tab.records.len();
-                                    let r = &mut tab.records[i];
-                                    if uploads.iter().any(|u: &DocUpload| u.doc_id == r.doc.id()) {
-                                        continue;
-                                    }
-                                    let edit = Action::Edit(Edit {
-                                        description: Some(format!("改{serial}")),
-                                        ..Edit::default()
-                                    });
-                                    let ev = next_event(&r.events, format!("e{serial}"), now, d.registry_actor(), edit);
-                                    r.doc.add_event(&ev).unwrap();
-                                    r.events.push(ev);
-                                    uploads.push(DocUpload {
-                                        doc_id: r.doc.id().to_string(),
-                                        kind: "hazard".into(),
-                                        changes: Bytes(r.doc.changes_after(&r.heads)),
-                                    });
-                                }
-                            }
-                            let req = SyncRequest {
-                                cursor: u64::MAX / 2,
-                                reference_version: u64::MAX / 2,
-                                uploads,
-                                page_size: 100,
-                                device_time: Some(Timestamp::now().0),
-                            };
-                            let resp = post(&http, &url, &d.token, &req);
-                            if let Some(resp) = &resp {
-                                for a in &resp.accepted {
-                                    if let Some(r) = tab.records.iter_mut().find(|r| r.doc.id() == a.doc_id) {
-                                        r.heads = a.heads.clone();
-                                    }
-                                }
-                            }
-                            ("upload", resp.is_some_and(|r| r.refused.is_empty()))
-                        } else if roll < 990 {
-                            let req = SyncRequest {
-                                cursor: 0,
-                                reference_version: 0,
-                                uploads: vec![],
-                                page_size: 1000,
-                                device_time: Some(Timestamp::now().0),
-                            };
-                            ("initial_page", post(&http, &url, &d.token, &req).is_some_and(|r| !r.changes.is_empty()))
-                        } else if let Some(r) = tab.records.first() {
-                            // A photo the record does not refer to is refused (404) after
-                            // the same work as a real one: token, scope lookup.
-                            let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-                            let sha: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-                            let _ = r;
-                            let resp =
-                                http.put(format!("{url}/v1/photos/{sha}")).bearer_auth(&d.token).body(bytes).send();
-                            ("photo", resp.is_ok_and(|r| r.status().as_u16() == 404 || r.status().is_success()))
-                        } else {
-                            continue;
-                        };
-                        let ms = t0.elapsed().as_secs_f64() * 1000.0;
-                        local.by_kind.entry(kind).or_default().push(ms);
-                        if !ok {
-                            local.errors += 1;
-                        }
-                    }
-                }
-                let mut all = samples.lock().unwrap();
-                for (k, v) in local.by_kind {
-                    all.by_kind.entry(k).or_default().extend(v);
-                }
-                all.errors += local.errors;
-            })
+            (w..tablets)
+                .step_by(workers)
+                .map(|t| SimTablet { device: t % devices.len(), records: vec![], n: 0 })
+                .collect()
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    for h in handles {
-        h.join().unwrap();
+    for (name, mix) in phases {
+        let stop = Arc::new(AtomicBool::new(false));
+        let samples = Arc::new(Mutex::new(Samples::default()));
+        let cpu_of = |servers: &[Server]| servers.iter().map(Server::cpu_seconds).sum::<f64>();
+        let cpu0 = cpu_of(&servers);
+        let changes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let started = Instant::now();
+        let handles: Vec<_> = tabs
+            .drain(..)
+            .enumerate()
+            .map(|(w, mut mine)| {
+                let (devices, stop, samples, changes) =
+                    (devices.clone(), stop.clone(), samples.clone(), changes.clone());
+                // A load balancer's round robin: each client thread on one node.
+                let url = urls[w % urls.len()].clone();
+                std::thread::spawn(move || {
+                    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+                    let mut local = Samples::default();
+                    let mut rng = w as u64 * 7919 + 1 + mix.noop * 31 + mix.upload;
+                    let mut next = || {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        rng % 1000
+                    };
+                    let mut serial = mix.upload * 1_000_000 + mix.noop * 10_000_000;
+                    'outer: loop {
+                        for tab in &mut mine {
+                            if stop.load(Ordering::Relaxed) {
+                                break 'outer;
+                            }
+                            let d = &devices[tab.device];
+                            let roll = next();
+                            let t0 = Instant::now();
+                            let (kind, ok): (&'static str, bool) = if roll < mix.noop {
+                                let req = SyncRequest {
+                                    cursor: u64::MAX / 2,
+                                    reference_version: u64::MAX / 2,
+                                    uploads: vec![],
+                                    page_size: 100,
+                                    device_time: Some(Timestamp::now().0),
+                                };
+                                ("noop", post(&http, &url, &d.token, &req).is_some())
+                            } else if roll < mix.noop + mix.upload {
+                                let n = 1 + (next() % 5) as usize;
+                                let mut uploads = vec![];
+                                for _ in 0..n {
+                                    tab.n += 1;
+                                    serial += 1;
+                                    let now = Timestamp::now();
+                                    if tab.records.len() < 3 || next() < 500 {
+                                        let id = format!("w{w}-{serial}");
+                                        let ev = next_event(
+                                            &[],
+                                            format!("r{serial}"),
+                                            now,
+                                            d.registry_actor(),
+                                            report_action(d, tab.n, now),
+                                        );
+                                        let mut doc = RecordDoc::new(DocKind::Hazard, &id, &d.actor).unwrap();
+                                        doc.add_event(&ev).unwrap();
+                                        uploads.push(DocUpload {
+                                            doc_id: id,
+                                            kind: "hazard".into(),
+                                            changes: Bytes(doc.save()),
+                                        });
+                                        tab.records.push(Record { doc, events: vec![ev], heads: vec![] });
+                                    } else {
+                                        let i = (next() as usize) % tab.records.len();
+                                        let r = &mut tab.records[i];
+                                        if uploads.iter().any(|u: &DocUpload| u.doc_id == r.doc.id()) {
+                                            continue;
+                                        }
+                                        let edit = Action::Edit(Edit {
+                                            description: Some(format!("改{serial}")),
+                                            ..Edit::default()
+                                        });
+                                        let ev =
+                                            next_event(&r.events, format!("e{serial}"), now, d.registry_actor(), edit);
+                                        r.doc.add_event(&ev).unwrap();
+                                        r.events.push(ev);
+                                        uploads.push(DocUpload {
+                                            doc_id: r.doc.id().to_string(),
+                                            kind: "hazard".into(),
+                                            changes: Bytes(r.doc.changes_after(&r.heads)),
+                                        });
+                                    }
+                                }
+                                let req = SyncRequest {
+                                    cursor: u64::MAX / 2,
+                                    reference_version: u64::MAX / 2,
+                                    uploads,
+                                    page_size: 100,
+                                    device_time: Some(Timestamp::now().0),
+                                };
+                                let resp = post(&http, &url, &d.token, &req);
+                                if let Some(resp) = &resp {
+                                    changes.fetch_add(resp.accepted.len() as u64, Ordering::Relaxed);
+                                    for a in &resp.accepted {
+                                        if let Some(r) = tab.records.iter_mut().find(|r| r.doc.id() == a.doc_id) {
+                                            r.heads = a.heads.clone();
+                                        }
+                                    }
+                                }
+                                ("upload", resp.is_some_and(|r| r.refused.is_empty()))
+                            } else if roll < mix.noop + mix.upload + mix.initial {
+                                let req = SyncRequest {
+                                    cursor: 0,
+                                    reference_version: 0,
+                                    uploads: vec![],
+                                    page_size: 1000,
+                                    device_time: Some(Timestamp::now().0),
+                                };
+                                (
+                                    "initial_page",
+                                    post(&http, &url, &d.token, &req).is_some_and(|r| !r.changes.is_empty()),
+                                )
+                            } else if let Some(r) = tab.records.first() {
+                                // A photo the record does not refer to is refused (404) after
+                                // the same work as a real one: token, scope lookup.
+                                let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+                                let sha: String =
+                                    sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+                                let _ = r;
+                                let resp =
+                                    http.put(format!("{url}/v1/photos/{sha}")).bearer_auth(&d.token).body(bytes).send();
+                                ("photo", resp.is_ok_and(|r| r.status().as_u16() == 404 || r.status().is_success()))
+                            } else {
+                                continue;
+                            };
+                            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+                            local.by_kind.entry(kind).or_default().push(ms);
+                            if !ok {
+                                local.errors += 1;
+                            }
+                        }
+                    }
+                    let mut all = samples.lock().unwrap();
+                    for (k, v) in local.by_kind {
+                        all.by_kind.entry(k).or_default().extend(v);
+                    }
+                    all.errors += local.errors;
+                    mine
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, Ordering::Relaxed);
+        for h in handles {
+            tabs.push(h.join().unwrap());
+        }
+        let wall = started.elapsed().as_secs_f64();
+        let cpu = cpu_of(&servers) - cpu0;
+        let s = samples.lock().unwrap();
+        let total: usize = s.by_kind.values().map(Vec::len).sum();
+        let changes = changes.load(Ordering::Relaxed);
+        println!("{name}.requests_per_s {:.0} requests/s", total as f64 / wall);
+        for (kind, v) in &s.by_kind {
+            let mut v = v.clone();
+            v.sort_by(|a, b| a.total_cmp(b));
+            println!("{name}.{kind}_per_s {:.0} requests/s", v.len() as f64 / wall);
+            println!("{name}.{kind}_p50 {:.1} ms", percentile(&v, 0.5));
+            println!("{name}.{kind}_p99 {:.1} ms", percentile(&v, 0.99));
+        }
+        println!("{name}.validated_changes_per_s {:.0} changes/s", changes as f64 / wall);
+        println!("{name}.errors {} requests", s.errors);
+        println!("{name}.server_cpu_per_request {:.3} ms", cpu * 1000.0 / total.max(1) as f64);
+        if changes > 0 {
+            println!("{name}.server_cpu_per_validated_change {:.3} ms", cpu * 1000.0 / changes as f64);
+        }
+        println!("{name}.server_cpu_utilisation {:.2} cores", cpu / wall);
+        let rss = servers.iter().map(Server::peak_rss_kib).max().unwrap_or(0);
+        println!("{name}.server_peak_rss {} MiB", rss / 1024);
     }
-    let wall = started.elapsed().as_secs_f64();
-    let cpu = server.cpu_seconds() - cpu0;
-    let s = samples.lock().unwrap();
-    let total: usize = s.by_kind.values().map(Vec::len).sum();
-    println!("syncs_per_s {:.0} requests/s", total as f64 / wall);
-    for (kind, v) in &s.by_kind {
-        let mut v = v.clone();
-        v.sort_by(|a, b| a.total_cmp(b));
-        println!("{kind}_per_s {:.0} requests/s", v.len() as f64 / wall);
-        println!("{kind}_p50 {:.1} ms", percentile(&v, 0.5));
-        println!("{kind}_p99 {:.1} ms", percentile(&v, 0.99));
-    }
-    println!("errors {} requests", s.errors);
-    println!("server_cpu_per_request {:.3} ms", cpu * 1000.0 / total.max(1) as f64);
-    println!("server_cpu_utilisation {:.2} cores", cpu / wall);
-    println!("server_peak_rss {} MiB", server.peak_rss_kib() / 1024);
+}
+
+/// Per mille of each kind of request; photo uploads take the rest.
+#[derive(Clone, Copy)]
+struct Mix {
+    noop: u64,
+    upload: u64,
+    initial: u64,
 }
