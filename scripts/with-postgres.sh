@@ -81,12 +81,17 @@ as_owner "$PGBIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.
   exit 1
 }
 
+# Durability is not wanted from a throwaway cluster for tests: no fsync.
+# Benchmarks set PAICHA_PG_DURABLE=1 to measure with PostgreSQL's defaults
+# (fsync on every commit), as a production server runs.
+DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${PAICHA_PG_DURABLE:-0}" = 1 ]; then DURABILITY=""; fi
+
 # A port can be taken between choosing and binding it: try a few.
 for attempt in 1 2 3 4 5; do
   PORT="$(free_port)"
-  # Durability is not wanted from a throwaway cluster: no fsync, fast tests.
   if as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=300 $DURABILITY" \
     start >/dev/null; then
     started=1
     break

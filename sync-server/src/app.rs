@@ -16,7 +16,7 @@ use paicha_core::sync::wire::{self, SyncRequest};
 use paicha_core::time::Timestamp;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -47,10 +47,11 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// Photo bytes.
     pub blobs: Arc<dyn Blobs>,
-    /// Serialises writes of uploads.
-    pub write_lock: Arc<Mutex<()>>,
-    /// Sync requests read, decoded and served at once: bounds the memory
-    /// that bodies can take, whatever they decompress to.
+    /// Memory for sync requests read, decoded and served at once, in
+    /// permits ([`SYNC_PERMITS`]): a small request takes one, a large one (or
+    /// one of unknown size) [`LARGE_SYNC_WEIGHT`]. Bounds the memory that
+    /// bodies can take, whatever they decompress to, while many small syncs
+    /// (the usual poll or upload) run at once.
     pub sync_slots: Arc<tokio::sync::Semaphore>,
     /// What `/metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -64,16 +65,23 @@ impl AppState {
         AppState {
             storage,
             blobs,
-            write_lock: Arc::new(Mutex::new(())),
-            sync_slots: Arc::new(tokio::sync::Semaphore::new(SYNC_SLOTS)),
+            sync_slots: Arc::new(tokio::sync::Semaphore::new(SYNC_PERMITS as usize)),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             console: crate::console::ConsoleConfig::default(),
         }
     }
 }
 
-/// Sync requests held in memory at once (see [`AppState::sync_slots`]).
-pub const SYNC_SLOTS: usize = 2;
+/// Permits of [`AppState::sync_slots`]: 32 small requests, or 2 large ones,
+/// at once. Worst case about 2 × (32 MiB body + 48 MiB decoded), as when at
+/// most two requests of any size were served at once, or 32 small ones.
+pub const SYNC_PERMITS: u32 = 32;
+/// Permits a large sync request (or one without a Content-Length) takes.
+pub const LARGE_SYNC_WEIGHT: u32 = 16;
+/// Largest body of a small sync request (one permit): decoded at most to
+/// 20 × 64 KiB + 64 KiB, about 1.3 MiB; 32 of them about 45 MiB. A poll is
+/// about 70 bytes, an upload of a few changes a few kilobytes.
+pub const SMALL_SYNC_BODY_BYTES: usize = 64 * 1024;
 /// Largest compressed sync request body.
 pub const MAX_SYNC_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How long a client may take to send its body once its turn came.
@@ -406,21 +414,28 @@ async fn sync(State(st): State<AppState>, headers: HeaderMap, body: axum::body::
         Ok((device, person))
     })
     .await?;
-    if let Some(len) =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
-    {
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = declared {
         if len > MAX_SYNC_BODY_BYTES {
             return Err(ServerError::TooLarge(format!("a sync body is at most {MAX_SYNC_BODY_BYTES} bytes")));
         }
     }
-    let _slot = st.sync_slots.clone().acquire_owned().await.map_err(|e| ServerError::Internal(e.to_string()))?;
-    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_SYNC_BODY_BYTES)).await {
+    // A small declared body is read with the small limit: a client cannot
+    // take one permit and send more.
+    let (weight, limit) = match declared {
+        Some(len) if len <= SMALL_SYNC_BODY_BYTES => (1, SMALL_SYNC_BODY_BYTES),
+        _ => (LARGE_SYNC_WEIGHT, MAX_SYNC_BODY_BYTES),
+    };
+    let _slot =
+        st.sync_slots.clone().acquire_many_owned(weight).await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
         Err(_) => return Err(ServerError::BadRequest("the body did not arrive in time".into())),
         Ok(Err(e)) => {
             // axum reports the limit as "length limit exceeded".
             let too_large = e.to_string().contains("length limit");
             return Err(if too_large {
-                ServerError::TooLarge(format!("a sync body is at most {MAX_SYNC_BODY_BYTES} bytes"))
+                ServerError::TooLarge(format!("a sync body is at most {limit} bytes"))
             } else {
                 ServerError::BadRequest(format!("reading the body: {e}"))
             });
@@ -450,7 +465,7 @@ async fn sync(State(st): State<AppState>, headers: HeaderMap, body: axum::body::
             }
             return Err(ServerError::Forbidden(format!("device {} is revoked; its uploads are kept for review", device.device_id)));
         }
-        let resp = crate::sync::exchange(st.storage.as_ref(), &st.write_lock, &device, &person, req, now)?;
+        let resp = crate::sync::exchange(st.storage.as_ref(), &device, &person, req, now)?;
         tracing::debug!(device = %device.device_id, accepted = resp.accepted.len(), refused = resp.refused.len(), down = resp.changes.len(), "sync");
         metrics.sync(started.elapsed(), resp.accepted.len(), resp.refused.len());
         Ok(wire::encode(&resp))

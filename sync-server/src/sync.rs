@@ -14,7 +14,6 @@ use paicha_core::sync::wire::{Bytes, DocAck, DocChanges, DocRefusal, Receipt, Sy
 use paicha_core::template::Template;
 use paicha_core::time::Timestamp;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// Largest accepted changes of one document in one upload.
 pub const MAX_DOC_BYTES: usize = 8 * 1024 * 1024;
@@ -204,14 +203,14 @@ fn writes_of(docs: &mut [Pending]) -> Vec<AcceptedWrite<'_>> {
         .collect()
 }
 
-/// Runs one exchange for an authenticated device. `write_lock` serialises
-/// validation and storage in this process so two uploads of one document
-/// do not race; the compare and swap of [`Storage::store_accepted`] catches
-/// another process's write in between (PostgreSQL), and the uploads are
-/// validated again on what it wrote.
+/// Runs one exchange for an authenticated device. No lock is held while
+/// uploads are validated: requests of one process, or of several processes
+/// on one PostgreSQL database, validate in parallel, and the compare and
+/// swap of [`Storage::store_accepted`] catches a record written by another
+/// request between the read and the write; the uploads are then validated
+/// again on what it wrote.
 pub fn exchange(
     storage: &dyn Storage,
-    write_lock: &Mutex<()>,
     device: &Device,
     person: &Person,
     req: SyncRequest,
@@ -224,7 +223,6 @@ pub fn exchange(
     let mut uploads: Vec<&paicha_core::sync::wire::DocUpload> = req.uploads.iter().collect();
     uploads.sort_by_key(|u| u.kind != DocKind::Inspection.as_str());
     let (accepted, refused) = {
-        let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut attempt = 1;
         let validated = loop {
             let who = Uploader { device_id: &device.device_id, actor_hex: &actor, person };

@@ -7,8 +7,8 @@
 //! cargo bench -p paicha-scenarios --bench load -- 1000 20
 //! cargo bench -p paicha-scenarios --bench load -- 5000 20
 //! # PostgreSQL, one or two server processes on one database:
-//! bash scripts/with-postgres.sh cargo bench -p paicha-scenarios --bench load -- 1000 20 postgres
-//! bash scripts/with-postgres.sh cargo bench -p paicha-scenarios --bench load -- 1000 20 postgres 2nodes
+//! PAICHA_PG_DURABLE=1 bash scripts/with-postgres.sh cargo bench -p paicha-scenarios --bench load -- 1000 20 postgres
+//! PAICHA_PG_DURABLE=1 bash scripts/with-postgres.sh cargo bench -p paicha-scenarios --bench load -- 1000 20 postgres 2nodes
 //! ```
 //!
 //! The generator is closed-loop: 16 client threads each drive their share

@@ -20,7 +20,7 @@ use super::{
     LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use ::postgres::error::SqlState;
-use ::postgres::types::ToSql;
+use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row};
 use paicha_core::enterprise::Enterprise;
 use paicha_core::kinds::DocKind;
@@ -265,12 +265,12 @@ fn bump_reference(c: &mut impl GenericClient) -> Result<()> {
 }
 
 fn reference_version_in(c: &mut impl GenericClient) -> Result<u64> {
-    let v: String = c.query_one("SELECT value FROM meta WHERE key = 'reference_version'", &[])?.try_get(0)?;
+    let v: String = c.query_typed_one("SELECT value FROM meta WHERE key = 'reference_version'", &[])?.try_get(0)?;
     v.parse().map_err(|_| StorageError::Corrupt(format!("meta.reference_version holds '{v}', not a number")))
 }
 
 fn policy_in(c: &mut impl GenericClient) -> Result<Policy> {
-    let j: String = c.query_one("SELECT json FROM policy WHERE id = 1", &[])?.try_get(0)?;
+    let j: String = c.query_typed_one("SELECT json FROM policy WHERE id = 1", &[])?.try_get(0)?;
     from_json("the stored policy", &j)
 }
 
@@ -300,7 +300,7 @@ fn heads_of(doc_id: &str, json: &str) -> Result<Vec<String>> {
 
 impl Storage for PostgresStorage {
     fn person(&self, id: &str) -> Result<Option<Person>> {
-        let row = self.conn()?.query_opt("SELECT json FROM people WHERE id = $1", &[&id])?;
+        let row = self.conn()?.query_typed_opt("SELECT json FROM people WHERE id = $1", &[(&id, Type::TEXT)])?;
         row.map(|r| from_json(&format!("stored person {id}"), &r.try_get::<_, String>(0)?)).transpose()
     }
 
@@ -430,9 +430,9 @@ impl Storage for PostgresStorage {
     }
 
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>> {
-        let row = self.conn()?.query_opt(
+        let row = self.conn()?.query_typed_opt(
             "SELECT device_id, user_id, actor, revoked_at FROM devices WHERE token_hash = $1",
-            &[&token_hash],
+            &[(&token_hash, Type::TEXT)],
         )?;
         row.as_ref().map(device_row).transpose()
     }
@@ -563,26 +563,32 @@ impl Storage for PostgresStorage {
 
     fn changes_since(&self, person: &Person, device_id: &str, cursor: u64, limit: u32) -> Result<(Vec<LogEntry>, u64)> {
         let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
-        let mut c = self.conn()?;
-        // One snapshot for the end and the page.
-        let mut tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let end: i64 = tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM change_log", &[])?.try_get(0)?;
         let mut p: Vec<Box<dyn ToSql + Sync>> =
             vec![Box::new(cursor), Box::new(device_id.to_string()), Box::new(i64::from(limit))];
         let scope = scope_condition(person, "d.", &mut p);
+        // One statement, hence one snapshot, for the log's end and the page
+        // (the contract's second promise), in one round trip: sent with its
+        // parameter types, it needs no separate prepare. Every scope value is text.
         let sql = format!(
-            "SELECT c.seq, c.doc_id, d.kind, c.data, c.heads FROM change_log c JOIN documents d ON d.id = c.doc_id
-             WHERE c.seq > $1 AND c.device_id <> $2 AND ({scope}) ORDER BY c.seq LIMIT $3"
+            "WITH e AS (SELECT COALESCE(MAX(seq), 0) AS end_seq FROM change_log)
+             SELECT e.end_seq, p.seq, p.doc_id, p.kind, p.data, p.heads FROM e LEFT JOIN LATERAL (
+                 SELECT c.seq, c.doc_id, d.kind, c.data, c.heads FROM change_log c JOIN documents d ON d.id = c.doc_id
+                 WHERE c.seq > $1 AND c.device_id <> $2 AND ({scope}) ORDER BY c.seq LIMIT $3
+             ) p ON TRUE ORDER BY p.seq"
         );
-        let rows = tx.query(&sql, &refs(&p))?;
-        tx.commit()?;
+        let types = [Type::INT8, Type::TEXT, Type::INT8];
+        let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+            p.iter().enumerate().map(|(i, v)| (v.as_ref(), types.get(i).cloned().unwrap_or(Type::TEXT))).collect();
+        let rows = self.conn()?.query_typed(&sql, &typed)?;
+        let mut end = 0i64;
         let mut entries = Vec::with_capacity(rows.len());
         for r in rows {
-            let seq: i64 = r.try_get(0)?;
-            let doc_id: String = r.try_get(1)?;
-            let kind = stored_kind(&doc_id, r.try_get(2)?)?;
-            let heads = heads_of(&doc_id, r.try_get(4)?)?;
-            entries.push(LogEntry { seq: seq as u64, kind, data: r.try_get(3)?, heads, doc_id });
+            end = r.try_get(0)?;
+            let Some(seq) = r.try_get::<_, Option<i64>>(1)? else { continue };
+            let doc_id: String = r.try_get(2)?;
+            let kind = stored_kind(&doc_id, r.try_get(3)?)?;
+            let heads = heads_of(&doc_id, r.try_get(5)?)?;
+            entries.push(LogEntry { seq: seq as u64, kind, data: r.try_get(4)?, heads, doc_id });
         }
         Ok((entries, end as u64))
     }
@@ -597,9 +603,10 @@ impl Storage for PostgresStorage {
     }
 
     fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>> {
-        let rows = self
-            .conn()?
-            .query("SELECT event_id, received_at FROM receipts WHERE doc_id = $1 ORDER BY event_id", &[&doc_id])?;
+        let rows = self.conn()?.query_typed(
+            "SELECT event_id, received_at FROM receipts WHERE doc_id = $1 ORDER BY event_id",
+            &[(&doc_id, Type::TEXT)],
+        )?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
