@@ -241,6 +241,10 @@ impl PostgresStorage {
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
+            // No `SELECT` before every use (r2d2's default): a round trip per
+            // query for nothing. A connection that broke fails its query with
+            // an error the caller sees as Unavailable, and the pool drops it.
+            .test_on_check_out(false)
             .connection_timeout(wait)
             .build(PostgresConnectionManager::new(config, NoTls))?;
         migrate(&mut *pool.get()?)?;
