@@ -282,13 +282,12 @@ pub fn exchange(
             }
         }
     }
-    // R1: the server's receipt time travels with the record.
-    for c in &mut changes {
-        c.receipts = storage
-            .receipts_for(&c.doc_id)?
-            .into_iter()
-            .map(|(event_id, received_at)| Receipt { event_id, received_at })
-            .collect();
+    // R1: the server's receipt time travels with the record (one query for the page).
+    let ids: Vec<String> = changes.iter().map(|c| c.doc_id.clone()).collect();
+    for (doc_id, event_id, received_at) in storage.receipts_for_docs(&ids)? {
+        if let Some(&i) = index.get(&doc_id) {
+            changes[i].receipts.push(Receipt { event_id, received_at });
+        }
     }
     let version = storage.reference_version()?;
     let reference = if req.reference_version != version { Some(storage.reference_for(person)?) } else { None };

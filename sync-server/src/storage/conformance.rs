@@ -346,6 +346,12 @@ pub(super) fn accepted_writes_are_stored_with_their_receipts_and_photos(h: &Harn
     assert_eq!(s.document("in-1").unwrap().map(|d| d.kind), Some(DocKind::Inspection));
     assert_eq!(s.receipts_for("hz-1").unwrap(), [("ev-1".to_string(), t(0).0), ("ev-2".to_string(), t(0).0)]);
     assert!(s.receipts_for("in-1").unwrap().is_empty());
+    let records = ["in-1".to_string(), "hz-1".to_string(), "none".to_string()];
+    assert_eq!(
+        s.receipts_for_docs(&records).unwrap(),
+        [("hz-1".to_string(), "ev-1".to_string(), t(0).0), ("hz-1".to_string(), "ev-2".to_string(), t(0).0)]
+    );
+    assert!(s.receipts_for_docs(&[]).unwrap().is_empty());
     assert_eq!(s.skewed().unwrap(), [("ev-2".to_string(), "tab-1".to_string(), t(-30).0, t(0).0)]);
     assert_eq!(s.photo_refs().unwrap(), [("hz-1".to_string(), p1.clone()), ("hz-1".to_string(), p2.clone())]);
     assert_eq!(listed(s, &SummaryQuery::all(DocKind::Hazard)), ["hz-1"]);

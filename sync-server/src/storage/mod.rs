@@ -376,6 +376,9 @@ pub trait Storage: Send + Sync + 'static {
     fn photo_refs(&self) -> Result<Vec<(String, String)>>;
     /// Receipt times of a document's events: (event id, ms), by event id.
     fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>>;
+    /// Receipt times of the events of several documents at once (a page of
+    /// a download): (record, event id, ms), by record then event id.
+    fn receipts_for_docs(&self, doc_ids: &[String]) -> Result<Vec<(String, String, i64)>>;
     /// The township an enterprise of the registry is in.
     fn enterprise_township(&self, credit_code: &str) -> Result<Option<String>>;
     /// Summaries of stored records (the projections written with them): what

@@ -606,6 +606,15 @@ impl Storage for PostgresStorage {
         Ok(self.conn()?.query_one(&sql, &refs(&p))?.try_get(0)?)
     }
 
+    fn receipts_for_docs(&self, doc_ids: &[String]) -> Result<Vec<(String, String, i64)>> {
+        let ids: Vec<&str> = doc_ids.iter().map(String::as_str).collect();
+        let rows = self.conn()?.query_typed(
+            "SELECT doc_id, event_id, received_at FROM receipts WHERE doc_id = ANY($1) ORDER BY doc_id, event_id",
+            &[(&ids, Type::TEXT_ARRAY)],
+        )?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+
     fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>> {
         let rows = self.conn()?.query_typed(
             "SELECT event_id, received_at FROM receipts WHERE doc_id = $1 ORDER BY event_id",

@@ -514,6 +514,27 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn receipts_for_docs(&self, doc_ids: &[String]) -> Result<Vec<(String, String, i64)>> {
+        self.with(|c| {
+            let mut out = vec![];
+            // In chunks below SQLite's limit on bound parameters.
+            for chunk in doc_ids.chunks(500) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+                let sql = format!(
+                    "SELECT doc_id, event_id, received_at FROM receipts WHERE doc_id IN ({}) ORDER BY doc_id, event_id",
+                    marks.join(", ")
+                );
+                let mut stmt = c.prepare(&sql)?;
+                let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                for r in rows {
+                    out.push(r?);
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+    }
+
     fn receipts_for(&self, doc_id: &str) -> Result<Vec<(String, i64)>> {
         self.with(|c| {
             let mut stmt =
