@@ -42,7 +42,7 @@ pub use sync::{Applied, RefusedEdit, ServerLink};
 
 use paicha_core::people::{Actor, Person};
 use paicha_core::time::Timestamp;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -133,6 +133,26 @@ impl Store {
         if !path.is_file() {
             return Err(Error::NoStore(dir.to_path_buf()));
         }
+        // An empty file is no store (an interrupted copy, a failed
+        // restore): SQLite would take it for a new database and write a
+        // schema into it. Kept aside like any damaged store.
+        let len = std::fs::metadata(&path).map_err(|e| Error::Io { path: path.clone(), source: e })?.len();
+        if len == 0 {
+            return Err(move_aside(&path, "the file is empty (0 bytes), not a paicha store"));
+        }
+        // A database without a store's schema, or a store without its device,
+        // is not one this code can open or upgrade: kept aside, never written
+        // into (not even the journal mode, which would rewrite its header).
+        let peeked =
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(Error::from)
+                .and_then(|c| not_a_store(&c));
+        match peeked {
+            Ok(Some(problem)) => return Err(move_aside(&path, &problem)),
+            Err(Error::Storage(e)) if is_corruption(&e) => return Err(move_aside(&path, &e.to_string())),
+            // Anything else is reported by the full open below.
+            Ok(None) | Err(_) => {}
+        }
         let opened = (|| -> rusqlite::Result<Connection> {
             let conn = connect(&path, false)?;
             let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
@@ -149,6 +169,7 @@ impl Store {
             Err(e) if is_corruption(&e) => return Err(move_aside(&path, &e.to_string())),
             Err(e) => return Err(e.into()),
         };
+
         schema::upgrade(&mut writer, &path)?;
         photos::remove_partial_imports(dir)?;
         let reader = connect(&path, false)?;
@@ -204,6 +225,24 @@ impl Store {
         let person: Person = reference::person_in(conn, person_id)?;
         Ok(paicha_core::actions::event_actor(&person, &self.device.device_id))
     }
+}
+
+/// Why a readable SQLite database is not a paicha store, if it is not.
+fn not_a_store(conn: &Connection) -> Result<Option<String>> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == 0 {
+        return Ok(Some("a SQLite database without a paicha store's schema".into()));
+    }
+    let has_meta: bool =
+        conn.query_row("SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')", [], |r| {
+            r.get(0)
+        })?;
+    let device: Option<String> = if has_meta {
+        conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?
+    } else {
+        None
+    };
+    Ok(device.is_none().then(|| "a paicha database without its device id".to_string()))
 }
 
 fn move_aside(path: &Path, detail: &str) -> Error {

@@ -482,6 +482,38 @@ fn corrupt_database_is_moved_aside_and_kept() {
 }
 
 #[test]
+fn an_empty_file_or_a_foreign_database_is_kept_aside_and_never_written_into() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("s");
+    std::fs::create_dir_all(&store_dir).unwrap();
+    // A zero-byte file: SQLite would take it for a new database.
+    std::fs::write(store_dir.join(DB_FILE), b"").unwrap();
+    let err = Store::open(&store_dir).err().unwrap();
+    let Error::Corrupt { moved_to, .. } = &err else { panic!("{err}") };
+    assert!(err.to_string().contains("empty"), "{err}");
+    assert!(!err.to_string().contains('\n'), "one line: {err}");
+    assert_eq!(std::fs::read(moved_to).unwrap(), b"");
+    // The device can be set up again.
+    let store = Store::create(&store_dir, "tab-again").unwrap();
+    assert_eq!(store.device().device_id, "tab-again");
+    drop(store);
+
+    // Another program's SQLite database in its place: kept as it is.
+    let other = dir.path().join("o");
+    std::fs::create_dir_all(&other).unwrap();
+    {
+        let c = rusqlite::Connection::open(other.join(DB_FILE)).unwrap();
+        c.execute_batch("CREATE TABLE notes(text TEXT); INSERT INTO notes VALUES ('不是巡检数据');").unwrap();
+    }
+    let before = std::fs::read(other.join(DB_FILE)).unwrap();
+    let err = Store::open(&other).err().unwrap();
+    let Error::Corrupt { moved_to, .. } = &err else { panic!("{err}") };
+    assert!(err.to_string().contains("without a paicha store's schema"), "{err}");
+    assert_eq!(std::fs::read(moved_to).unwrap(), before);
+    assert!(matches!(Store::open(&other), Err(Error::NoStore(_))));
+}
+
+#[test]
 fn newer_store_is_refused() {
     let f = fixture();
     let dir = f.store.dir().to_path_buf();
