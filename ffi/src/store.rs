@@ -147,7 +147,10 @@ impl PaichaStore {
 #[uniffi::export]
 impl PaichaStore {
     /// Opens the store in `dir`, creating it for `device_id` if there is none.
-    /// A damaged database is moved aside and kept; the error says where. Blocks on disk.
+    /// A store of another device in `dir` is an `InvalidInput` error on
+    /// `device_id` (a device's records and enrollment never move to another
+    /// device id). A damaged database is moved aside and kept; the error says
+    /// where. Blocks on disk.
     #[uniffi::constructor]
     pub fn open(dir: String, device_id: String) -> FfiResult<Arc<Self>> {
         let path = PathBuf::from(&dir);
@@ -156,6 +159,16 @@ impl PaichaStore {
             Err(paicha_store::Error::NoStore(_)) => Store::create(&path, &device_id)?,
             Err(e) => return Err(e.into()),
         };
+        let stored = &store.device().device_id;
+        if stored != device_id.trim() {
+            return Err(PaichaError::InvalidInput {
+                field: "device_id".into(),
+                reason: format!(
+                    "the store in this directory belongs to device '{stored}', not '{}': open it with its own device id, or use another directory for another device",
+                    device_id.trim()
+                ),
+            });
+        }
         Ok(Arc::new(PaichaStore {
             store,
             clock: Mutex::new(None),

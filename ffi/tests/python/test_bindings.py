@@ -127,6 +127,9 @@ def test_errors_arrive_as_the_right_exceptions():
     assert e.rule == "R5"
     lonely = p.PaichaStore.open(os.path.join(WORK, "lonely"), "lonely")
     expect(p.PaichaError.NotEnrolled, lonely.review_queue)
+    # The store of one device is not opened as another's.
+    e = expect(p.PaichaError.InvalidInput, p.PaichaStore.open, os.path.join(WORK, "lonely"), "other-tablet")
+    assert e.field == "device_id" and "lonely" in e.reason, e
     expect(p.PaichaError.NotEnrolled, lonely.sync, None, None)
 
 
