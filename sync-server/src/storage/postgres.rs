@@ -16,8 +16,8 @@
 
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
-    template_conflict, to_json, visible_reference, AcceptedWrite, ConsoleSession, Device, Enrollment, LogEntry,
-    LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    template_conflict, to_json, visible_reference, web_device_of, AcceptedWrite, ConsoleSession, Device, Enrollment,
+    LogEntry, LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -788,6 +788,26 @@ impl Storage for PostgresStorage {
             "DELETE FROM console_sessions WHERE expires_at <= $1 OR last_seen < $2",
             &[&now.0, &idle_before.0],
         )?)
+    }
+
+    fn web_device(&self, device_id: &str, person_id: &str, actor: &str, now: Timestamp) -> Result<Device> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction()?;
+        if tx.query_opt("SELECT 1 FROM people WHERE id = $1", &[&person_id])?.is_none() {
+            return Err(StorageError::Invalid(format!("'{person_id}' is not a person of the registry")));
+        }
+        tx.execute(
+            "INSERT INTO devices(device_id, user_id, actor, created_at, enrolled_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (device_id) DO NOTHING",
+            &[&device_id, &person_id, &actor, &now.0],
+        )?;
+        let row = tx.query_one(
+            "SELECT device_id, user_id, actor, revoked_at FROM devices WHERE device_id = $1",
+            &[&device_id],
+        )?;
+        let d = device_row(&row)?;
+        tx.commit()?;
+        web_device_of(device_id, person_id, d)
     }
 }
 

@@ -8,8 +8,8 @@
 
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
-    template_conflict, to_json, visible_reference, AcceptedWrite, ConsoleSession, Device, Enrollment, LogEntry,
-    LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    template_conflict, to_json, visible_reference, web_device_of, AcceptedWrite, ConsoleSession, Device, Enrollment,
+    LogEntry, LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use paicha_core::enterprise::Enterprise;
 use paicha_core::kinds::DocKind;
@@ -714,6 +714,29 @@ impl Storage for SqliteStorage {
                 params![now.0, idle_before.0],
             )?;
             Ok(n as u64)
+        })
+    }
+
+    fn web_device(&self, device_id: &str, person_id: &str, actor: &str, now: Timestamp) -> Result<Device> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let known: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM people WHERE id = ?1)", [person_id], |r| r.get(0))?;
+            if !known {
+                return Err(StorageError::Invalid(format!("'{person_id}' is not a person of the registry")));
+            }
+            tx.execute(
+                "INSERT INTO devices(device_id, user_id, actor, created_at, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT(device_id) DO NOTHING",
+                params![device_id, person_id, actor, now.0],
+            )?;
+            let d = tx.query_row(
+                "SELECT device_id, user_id, actor, revoked_at FROM devices WHERE device_id = ?1",
+                [device_id],
+                device_row,
+            )?;
+            tx.commit()?;
+            web_device_of(device_id, person_id, d)
         })
     }
 }
