@@ -19,7 +19,7 @@
 
 use super::ConsoleError;
 use crate::error::ServerError;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Storage, StorageError, StoredDoc};
 use paicha_core::doc::RecordDoc;
 use paicha_core::hazard::{fold, Action, Hazard};
 use paicha_core::kinds::DocKind;
@@ -110,11 +110,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// A hidden danger as stored, folded, if `person` may see it (R2). Out of
 /// scope and absent look the same to the browser: [`ConsoleError::NotFound`].
-pub fn hazard_in_scope(
-    storage: &dyn Storage,
-    person: &Person,
-    id: &str,
-) -> Result<(Hazard, Vec<String>), ConsoleError> {
+pub fn hazard_in_scope(storage: &dyn Storage, person: &Person, id: &str) -> Result<(Hazard, StoredDoc), ConsoleError> {
     let Some(stored) = storage.document(id)? else { return Err(ConsoleError::NotFound) };
     if stored.kind != DocKind::Hazard {
         return Err(ConsoleError::NotFound);
@@ -126,7 +122,7 @@ pub fn hazard_in_scope(
     if !person.in_scope(&h.enterprise.credit_code, &h.enterprise.township) {
         return Err(ConsoleError::NotFound);
     }
-    Ok((h, stored.heads))
+    Ok((h, stored))
 }
 
 /// Takes `action` on hidden danger `id` as `person`, at the server's time
@@ -154,8 +150,7 @@ pub fn act(
     }
     let actor_hex = device.actor.clone().ok_or_else(|| ConsoleError::Internal(format!("{device_id} has no actor")))?;
     let actor = unhex(&actor_hex).ok_or_else(|| ConsoleError::Internal(format!("{device_id}: actor is not hex")))?;
-    let (hazard, _) = hazard_in_scope(storage, person, id)?;
-    let Some(stored) = storage.document(id)? else { return Err(ConsoleError::NotFound) };
+    let (hazard, stored) = hazard_in_scope(storage, person, id)?;
     let corrupt = |e: paicha_core::error::DocError| ConsoleError::Internal(format!("stored record {id}: {e}"));
     let mut doc = RecordDoc::load(id, &stored.snapshot, &[], &actor).map_err(corrupt)?;
     let events = doc.events().map_err(corrupt)?;

@@ -535,3 +535,112 @@ async fn boards_and_statistics_read_the_summaries() {
     let policy = f.send("GET", "/policy", &[(session::COOKIE, &admin)], None).await;
     assert!(policy.body.contains("（现行）"));
 }
+
+#[tokio::test]
+async fn a_major_hidden_danger_closes_in_two_levels_and_the_district_lists_it() {
+    let f = fixture();
+    let id = report(&f, 0, "粉尘除尘系统未接地");
+    let sup = f.sign_in("sup-chen").await;
+    let ent = f.sign_in("ent-a").await;
+    let admin = f.sign_in("admin-xu").await;
+    // An enterprise may not raise the level (R13); the supervisor may.
+    let no = f.act(&ent, &id, &[("action", "change_level"), ("level", "major"), ("reason", "x")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    assert!(no.body.contains("规则 R13"), "{}", no.body);
+    let up = f.act(&sup, &id, &[("action", "change_level"), ("level", "major"), ("reason", "涉爆粉尘")]).await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+    // Listing is the district's.
+    let listed = f.act(&admin, &id, &[("action", "list"), ("listing", "city"), ("reason", "重大隐患")]).await;
+    assert_eq!(listed.status, StatusCode::SEE_OTHER, "{}", listed.body);
+    // Evidence of a major one needs the governance plan first (R7), with all six elements (R11).
+    let token = f.token(&ent).await;
+    let early = f.evidence(&ent, &id, &token, JPEG).await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN);
+    assert!(early.body.contains("规则 R7"), "{}", early.body);
+    let partial = f.act(&ent, &id, &[("action", "submit_plan"), ("objectives", "消除隐患")]).await;
+    assert_eq!(partial.status, StatusCode::FORBIDDEN);
+    assert!(partial.body.contains("规则 R11"), "{}", partial.body);
+    let plan = [
+        ("action", "submit_plan"),
+        ("objectives", "消除隐患"),
+        ("methods", "加装接地"),
+        ("funds_and_materials", "5万元"),
+        ("responsible", "设备科"),
+        ("time_limits", "30日"),
+        ("safety_and_emergency", "停机作业"),
+    ];
+    assert_eq!(f.act(&ent, &id, &plan).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.evidence(&ent, &id, &token, JPEG).await.status, StatusCode::SEE_OTHER);
+    let resume = f.act(&ent, &id, &[("action", "request_resumption"), ("note", "已整改")]).await;
+    assert_eq!(resume.status, StatusCode::SEE_OTHER, "{}", resume.body);
+    assert_eq!(f.act(&sup, &id, &[("action", "review_approve")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&f, &id), Status::PendingVerification);
+    // The district's queue shows it with the verification's due day.
+    let queue = f.send("GET", "/verification", &[(session::COOKIE, &admin)], None).await;
+    assert!(queue.body.contains("粉尘除尘系统未接地") && queue.body.contains("核销期限"), "{}", queue.body);
+    // A supervisor cannot verify (R11); the district does.
+    let no = f.act(&sup, &id, &[("action", "verify_approve")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        f.act(&admin, &id, &[("action", "verify_approve"), ("opinion", "同意核销")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status_of(&f, &id), Status::Closed);
+    let page = f.send("GET", &format!("/hazards/{id}"), &[(session::COOKIE, &admin)], None).await;
+    assert!(page.body.contains("挂牌督办") && page.body.contains("设备科"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn concurrent_decisions_are_shown_with_both_sides_and_resolved() {
+    use paicha_core::sync::validate::Clocks;
+    use paicha_core::sync::wire::{Bytes, DocUpload};
+    let f = fixture();
+    let id = report(&f, 0, "叉车制动失灵");
+    let ent = f.sign_in("ent-a").await;
+    let sup = f.sign_in("sup-chen").await;
+    let token = f.token(&ent).await;
+    assert_eq!(f.evidence(&ent, &id, &token, JPEG).await.status, StatusCode::SEE_OTHER);
+    // Offline, before seeing the evidence, the inspector's tablet submits evidence
+    // too; meanwhile the supervisor closes it in the console.
+    assert_eq!(f.act(&sup, &id, &[("action", "review_approve")]).await.status, StatusCode::SEE_OTHER);
+    let s = f.storage.as_ref();
+    let wang = s.person("insp-wang").unwrap().unwrap();
+    let device = actions::web_device_id("insp-wang");
+    let actor_hex = s.web_device(&device, "insp-wang", &"ab".repeat(16), Timestamp::now()).unwrap().actor.unwrap();
+    let stored = s.document(&id).unwrap().unwrap();
+    let mut doc = paicha_core::doc::RecordDoc::load(&id, &stored.snapshot, &[], &unhex(&actor_hex)).unwrap();
+    let events = doc.events().unwrap();
+    let seen: Vec<_> = events.iter().filter(|e| e.action.name() == "report").cloned().collect();
+    let now = Timestamp::now();
+    let offline = paicha_core::hazard::Action::SubmitEvidence {
+        after_photos: vec![paicha_core::photo::PhotoRef {
+            sha256: "c".repeat(64),
+            bytes: 10,
+            role: paicha_core::photo::PhotoRole::After,
+            captured_at: None,
+            gps: None,
+            device_id: device.clone(),
+        }],
+        description: "检查员代为提交".into(),
+        rectified_on: None,
+    };
+    let actor = paicha_core::actions::event_actor(&wang, &device);
+    doc.add_event(&paicha_core::hazard::next_event(&seen, "offline-1".into(), now, actor, offline)).unwrap();
+    let up = DocUpload { doc_id: id.clone(), kind: "hazard".into(), changes: Bytes(doc.changes_after(&stored.heads)) };
+    let clocks = Clocks { server_now: now, device_offset_ms: Some(0) };
+    let c = crate::sync::validate_and_store(s, &f.write_lock, &device, &actor_hex, &wang, clocks, &[&up], now).unwrap();
+    assert!(c.refused.is_empty(), "{:?}", c.refused.first().map(|r| &r.message));
+    let list = f.send("GET", "/conflicts", &[(session::COOKIE, &sup)], None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("叉车制动失灵"), "the record is listed: {}", list.body);
+    assert!(list.body.contains("检查员代为提交") || list.body.contains("王检查"), "both sides: {}", list.body);
+    assert!(list.body.contains("陈监管"), "the supervisor's side: {}", list.body);
+    // The form names the events in conflict.
+    let at = list.body.find("name=\"events\" value=\"").unwrap() + 21;
+    let events = &list.body[at..at + list.body[at..].find('"').unwrap()];
+    let resolved =
+        f.act(&sup, &id, &[("action", "resolve_conflict"), ("events", events), ("note", "以复查为准")]).await;
+    assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", resolved.body);
+    let list = f.send("GET", "/conflicts", &[(session::COOKIE, &sup)], None).await;
+    assert!(!list.body.contains("叉车制动失灵"), "settled: {}", list.body);
+}
