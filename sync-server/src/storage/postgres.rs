@@ -649,24 +649,24 @@ impl Storage for PostgresStorage {
         if q.open_conflicts {
             conditions.push("open_conflicts > 0".into());
         }
+        // A whole list is sorted here (as on SQLite): sorting rows with
+        // their JSON in the database can spill megabytes past work_mem; only
+        // a limited list needs the order in SQL.
         let limit = match q.limit {
             Some(n) => {
                 p.push(Box::new(i64::from(n)));
-                format!(" LIMIT ${}", p.len())
+                format!(" ORDER BY sort_key, doc_id LIMIT ${}", p.len())
             }
             None => String::new(),
         };
-        let sql = format!(
-            "SELECT doc_id, summary FROM summaries WHERE {} ORDER BY sort_key, doc_id{limit}",
-            conditions.join(" AND ")
-        );
+        let sql = format!("SELECT doc_id, sort_key, summary FROM summaries WHERE {}{limit}", conditions.join(" AND "));
         let rows = self.conn()?.query(&sql, &refs(&p))?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0)?;
-                from_json(&format!("summary of {id}"), r.try_get(1)?)
-            })
-            .collect()
+        let mut out: Vec<(String, i64, String)> =
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>>>()?;
+        if q.limit.is_none() {
+            out.sort_unstable_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        }
+        out.iter().map(|(id, _, json)| from_json(&format!("summary of {id}"), json)).collect()
     }
 
     fn template(&self, id: &str, version: u32) -> Result<Option<Template>> {
