@@ -644,3 +644,21 @@ async fn concurrent_decisions_are_shown_with_both_sides_and_resolved() {
     let list = f.send("GET", "/conflicts", &[(session::COOKIE, &sup)], None).await;
     assert!(!list.body.contains("叉车制动失灵"), "settled: {}", list.body);
 }
+
+#[tokio::test]
+async fn photos_of_a_few_megabytes_pass_and_larger_ones_are_refused_by_the_policy() {
+    let f = fixture();
+    let id = report(&f, 0, "消防通道堵塞");
+    let ent = f.sign_in("ent-a").await;
+    let token = f.token(&ent).await;
+    let jpeg_of = |n: usize| [JPEG, &vec![0x55u8; n]].concat();
+    // Over the policy's 5 MB per photo (but under the form's limit): named, nothing changes.
+    let big = f.evidence(&ent, &id, &token, &jpeg_of(6 * 1024 * 1024)).await;
+    assert_eq!(big.status, StatusCode::BAD_REQUEST, "{}", big.body);
+    assert!(big.body.contains("上限"), "{}", big.body);
+    assert_eq!(status_of(&f, &id), Status::Rectifying);
+    // A 3 MB photo goes through the 64 KB limit of the other forms.
+    let ok = f.evidence(&ent, &id, &token, &jpeg_of(3 * 1024 * 1024)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(status_of(&f, &id), Status::PendingReview);
+}
