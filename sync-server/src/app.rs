@@ -95,8 +95,11 @@ pub fn hash_secret(secret: &str) -> String {
 /// The router with every route: the tablet API and the web console
 /// (`console::CONSOLE_ROUTES`).
 pub fn router(state: AppState) -> Router {
-    let console =
-        crate::console::router(crate::console::ConsoleState::new(state.storage.clone(), state.console.clone()));
+    let console = crate::console::router(crate::console::ConsoleState::new(
+        state.storage.clone(),
+        state.blobs.clone(),
+        state.console.clone(),
+    ));
     Router::new()
         .route("/health", get(health))
         .route("/health/live", get(live))

@@ -73,12 +73,10 @@ impl ServerView for View<'_> {
 /// (the compare and swap of [`Storage::store_accepted`]).
 pub const WRITE_ATTEMPTS: usize = 5;
 
-/// A refused upload waiting to be kept in quarantine.
+/// A refused upload (its rule and message are in the matching [`DocRefusal`]).
 struct Refusal {
     /// Index of the upload in the request.
     upload: usize,
-    rule: String,
-    message: String,
 }
 
 /// What validating the uploads of one request came to.
@@ -105,7 +103,7 @@ fn validate_all(
     for (i, up) in uploads.iter().enumerate() {
         if !seen.insert(up.doc_id.as_str()) {
             let message = "the same record appears twice in one request".to_string();
-            out.quarantine.push(Refusal { upload: i, rule: "format".into(), message: message.clone() });
+            out.quarantine.push(Refusal { upload: i });
             out.refused.push(DocRefusal {
                 doc_id: up.doc_id.clone(),
                 rule: "format".into(),
@@ -155,7 +153,7 @@ fn validate_all(
             Err(UploadError::Lookup(e)) => return Err(ServerError::Internal(e.to_string())),
             Err(UploadError::Refused(r)) => {
                 tracing::info!(device = %who.device_id, doc = %up.doc_id, rule = %r.rule, "upload refused: {}", r.message);
-                out.quarantine.push(Refusal { upload: i, rule: r.rule.clone(), message: r.message.clone() });
+                out.quarantine.push(Refusal { upload: i });
                 let server_doc = server_doc.as_mut().map(|d| d.save()).unwrap_or_default();
                 out.refused.push(DocRefusal {
                     doc_id: up.doc_id.clone(),
@@ -203,12 +201,70 @@ fn writes_of(docs: &mut [Pending]) -> Vec<AcceptedWrite<'_>> {
         .collect()
 }
 
-/// Runs one exchange for an authenticated device. No lock is held while
-/// uploads are validated: requests of one process, or of several processes
-/// on one PostgreSQL database, validate in parallel, and the compare and
-/// swap of [`Storage::store_accepted`] catches a record written by another
-/// request between the read and the write; the uploads are then validated
-/// again on what it wrote.
+/// What the shared write path made of a batch of uploads: what was stored
+/// and what was refused (with the rule), in the order of the uploads.
+pub struct Committed {
+    /// Accepted uploads (stored, or replays that added nothing).
+    pub accepted: Vec<DocAck>,
+    /// Refused uploads, with the rule and the server's version of the record.
+    pub refused: Vec<DocRefusal>,
+    /// For each refusal: the index of the upload in the batch, so that the
+    /// caller can keep it (a tablet's upload goes to quarantine; the
+    /// console's own refused action is simply not written).
+    pub refused_uploads: Vec<usize>,
+}
+
+/// The one path by which anything reaches a record on the server, for a
+/// tablet's upload and for an action taken in the web console alike:
+/// validate every upload with [`validate_upload`] (the registry, the
+/// device's actor, append-only history, [`paicha_core::workflow::decide`]),
+/// then write the accepted ones with their summaries and change-log entries
+/// in one transaction by compare and swap ([`Storage::store_accepted`]),
+/// validating again when another process wrote a record in between.
+/// No lock is held while validating: requests of one process, or of several
+/// processes on one PostgreSQL database, validate in parallel, and the
+/// compare and swap catches a record written by another request between
+/// the read and the write. Nothing is quarantined here: that is the
+/// caller's decision.
+#[allow(clippy::too_many_arguments)]
+pub fn validate_and_store(
+    storage: &dyn Storage,
+    device_id: &str,
+    actor_hex: &str,
+    person: &Person,
+    clocks: Clocks,
+    uploads: &[&paicha_core::sync::wire::DocUpload],
+    now: Timestamp,
+) -> Result<Committed, ServerError> {
+    let policy = storage.policy()?;
+    let mut attempt = 1;
+    loop {
+        let who = Uploader { device_id, actor_hex, person };
+        let mut v = validate_all(storage, &who, &policy, clocks, uploads, now)?;
+        // Validated documents are written together: one durable commit per request.
+        match storage.store_accepted(&writes_of(&mut v.docs), device_id, now) {
+            Ok(()) => {
+                return Ok(Committed {
+                    accepted: v.accepted,
+                    refused: v.refused,
+                    refused_uploads: v.quarantine.iter().map(|q| q.upload).collect(),
+                })
+            }
+            Err(StorageError::Conflict(m)) if attempt < WRITE_ATTEMPTS => {
+                tracing::info!(device = %device_id, attempt, "validating again: {m}");
+                attempt += 1;
+            }
+            Err(StorageError::Conflict(m)) => {
+                return Err(ServerError::Unavailable(format!("{m} ({WRITE_ATTEMPTS} attempts)")));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Runs one exchange for an authenticated device: its uploads go through
+/// [`validate_and_store`] (refused ones are kept in quarantine), then the
+/// next page of the change log in its user's scope comes back.
 pub fn exchange(
     storage: &dyn Storage,
     device: &Device,
@@ -225,38 +281,21 @@ pub fn exchange(
     let (accepted, refused) = if uploads.is_empty() {
         (vec![], vec![])
     } else {
-        let policy = storage.policy()?;
-        let mut attempt = 1;
-        let validated = loop {
-            let who = Uploader { device_id: &device.device_id, actor_hex: &actor, person };
-            let mut v = validate_all(storage, &who, &policy, clocks, &uploads, now)?;
-            // Validated documents are written together: one durable commit per request.
-            match storage.store_accepted(&writes_of(&mut v.docs), &device.device_id, now) {
-                Ok(()) => break v,
-                Err(StorageError::Conflict(m)) if attempt < WRITE_ATTEMPTS => {
-                    tracing::info!(device = %device.device_id, attempt, "validating again: {m}");
-                    attempt += 1;
-                }
-                Err(StorageError::Conflict(m)) => {
-                    return Err(ServerError::Unavailable(format!("{m} ({WRITE_ATTEMPTS} attempts)")));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        for q in &validated.quarantine {
-            let up = uploads[q.upload];
+        let committed = validate_and_store(storage, &device.device_id, &actor, person, clocks, &uploads, now)?;
+        for (i, r) in committed.refused_uploads.iter().zip(&committed.refused) {
+            let up = uploads[*i];
             storage.quarantine(&NewQuarantine {
                 device_id: &device.device_id,
                 user_id: &person.id,
                 doc_id: &up.doc_id,
                 kind: &up.kind,
-                rule: &q.rule,
-                message: &q.message,
+                rule: &r.rule,
+                message: &r.message,
                 data: &up.changes.0,
                 received_at: now,
             })?;
         }
-        (validated.accepted, validated.refused)
+        (committed.accepted, committed.refused)
     };
     let limit = if req.page_size == 0 { 1000 } else { req.page_size.min(MAX_PAGE) };
     let (entries, end) = storage.changes_since(person, &device.device_id, req.cursor, limit)?;

@@ -111,3 +111,96 @@ fn the_console_in_headless_chromium() {
     let text = err.to_string();
     assert!(text.contains("revoked"), "{text}");
 }
+
+/// A tablet's photo from the browser tests' fixtures (real JPEGs, so that
+/// the browser decodes them and the screenshots show them).
+fn fixture_photo(tab: &Tablet, name: &str, role: paicha_core::photo::PhotoRole) -> paicha_core::photo::PhotoRef {
+    let path = tab.dir.path().join(format!("{name}.jpg"));
+    std::fs::copy(repo().join(format!("tests/browser/fixtures/{name}.jpg")), &path).unwrap();
+    tab.store.import_photo(&path, role, None, None).unwrap()
+}
+
+#[test]
+fn the_review_flow_between_tablets_and_the_console() {
+    use paicha_core::hazard::{Action, Status};
+    use paicha_core::photo::PhotoRole;
+    use paicha_core::time::Timestamp;
+    use paicha_store::NewHazard;
+
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let playwright = repo().join(".tools/playwright/node_modules/playwright-core");
+    assert!(Path::new(&chromium).exists(), "no browser at {chromium}: run `bash scripts/install-tools.sh`");
+    assert!(playwright.join("package.json").exists(), "playwright-core missing: run `bash scripts/install-tools.sh`");
+
+    let server = Server::start();
+    for id in ["admin-xu", "sup-chen", "ent-a", "ent-b", "insp-wang"] {
+        let out = passwd(&server, id, PASSWORD);
+        assert!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    let ent = Tablet::enroll(&server, "tab-ent-a", "ent-a");
+    let chen = Tablet::enroll(&server, "tab-chen", "sup-chen");
+    let evil = "<img src=x onerror=\"window.__pwned=1\">灭火器过期";
+    let before = fixture_photo(&wang, "before", PhotoRole::Before);
+    let report = |description: &str| {
+        wang.store
+            .report_hazard(
+                "insp-wang",
+                NewHazard {
+                    enterprise: paicha_core::demo::credit_code(1),
+                    description: Some(description.into()),
+                    location: "二号车间".into(),
+                    required_measures: "更换灭火器".into(),
+                    before_photos: vec![before.clone()],
+                    co_inspectors: vec!["insp-li".into()],
+                    ..NewHazard::default()
+                },
+                Timestamp::now(),
+            )
+            .unwrap()
+            .id
+    };
+    let reviewed = report(evil);
+    let upload = report("砂轮机防护罩缺失");
+    wang.sync();
+    // The enterprise's tablet submits evidence for the first one.
+    ent.sync();
+    let after = fixture_photo(&ent, "after", PhotoRole::After);
+    let evidence = Action::SubmitEvidence {
+        after_photos: vec![after],
+        description: "已更换全部过期灭火器".into(),
+        rectified_on: None,
+    };
+    ent.store.act("ent-a", &reviewed, evidence, Timestamp::now()).unwrap();
+    ent.sync();
+
+    let status = Command::new("node")
+        .arg(repo().join("tests/browser/workflow.test.cjs"))
+        .env("PAICHA_CONSOLE_URL", &server.url)
+        .env("PAICHA_TEST_PASSWORD", PASSWORD)
+        .env("PAICHA_REVIEWED", &reviewed)
+        .env("PAICHA_UPLOAD", &upload)
+        .env("PAICHA_EVIL_TEXT", evil)
+        .env("CHROMIUM", &chromium)
+        .env("PLAYWRIGHT_CORE", &playwright)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the browser tests failed (their output is above)");
+
+    // The approval made in the browser reaches the inspector's tablet.
+    wang.sync();
+    let h = wang.store.hazard("insp-wang", &reviewed).unwrap();
+    assert_eq!(h.status, Status::Closed);
+    let review = h.history.iter().find(|e| e.action == "review").expect("the review event");
+    assert_eq!((review.person_id.as_str(), review.device_id.as_str()), ("sup-chen", "web-sup-chen"));
+    // The evidence uploaded in the browser reaches the supervisor's tablet, photo included.
+    chen.sync();
+    let h = chen.store.hazard("sup-chen", &upload).unwrap();
+    assert_eq!(h.status, Status::PendingReview);
+    let photo = &h.evidence.last().expect("evidence").after_photos[0];
+    assert_eq!(photo.device_id, "web-ent-a");
+    let bytes = std::fs::read(chen.store.photo_path(&photo.sha256)).expect("the photo arrived on the tablet");
+    assert_eq!(bytes, std::fs::read(repo().join("tests/browser/fixtures/upload.jpg")).unwrap());
+    // Refused console actions are not hostile uploads.
+    assert!(server.admin(&["quarantine"]).as_array().unwrap().is_empty());
+}

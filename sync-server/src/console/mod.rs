@@ -3,7 +3,13 @@
 //! people of the registry who work at a desk, with every asset embedded in
 //! the binary (no CDN, no web fonts: it works on an intranet).
 //!
-//! This part is the foundation: sign-in with a password an operator sets
+//! Its actions go through the tablets' rule and storage path ([`actions`]);
+//! its pages: the case file of a hidden danger ([`hazard_page`]), the
+//! queues and boards of supervisors and the district ([`queues`]),
+//! statistics with export ([`stats`]), the quarantine, clock-skew flags,
+//! policy and templates ([`admin`]).
+//!
+//! The foundation: sign-in with a password an operator sets
 //! (`paicha-server user passwd`, argon2id: [`auth`]), sessions in the
 //! server's storage ([`session`]), CSRF tokens on every form ([`csrf`]),
 //! lockout with backoff, sign-out, a home page per role with its scope (R2),
@@ -11,10 +17,16 @@
 //! are listed in [`CONSOLE_ROUTES`], apart from the tablet API's
 //! `app::ROUTES` and `openapi.json`.
 
+pub mod actions;
+pub mod admin;
 pub mod auth;
 pub mod csrf;
+pub mod forms;
+pub mod hazard_page;
 pub mod pages;
+pub mod queues;
 pub mod session;
+pub mod stats;
 
 use crate::app::hash_secret;
 use crate::devices::{self, DeviceError};
@@ -43,6 +55,21 @@ pub const CONSOLE_ROUTES: &[(&str, &str)] = &[
     ("post", "/devices"),
     ("post", "/devices/revoke"),
     ("get", "/users"),
+    ("get", "/hazards"),
+    ("get", "/hazards/{id}"),
+    ("post", "/hazards/{id}/act"),
+    ("post", "/hazards/{id}/evidence"),
+    ("get", "/photos/{sha256}"),
+    ("get", "/review"),
+    ("get", "/extensions"),
+    ("get", "/conflicts"),
+    ("get", "/overdue"),
+    ("get", "/verification"),
+    ("get", "/stats"),
+    ("get", "/stats.csv"),
+    ("get", "/stats.xlsx"),
+    ("get", "/quarantine"),
+    ("get", "/policy"),
     ("get", "/assets/console.css"),
     ("get", "/assets/console.js"),
     ("get", "/assets/favicon.svg"),
@@ -94,15 +121,18 @@ pub struct ConsoleState {
     pub config: Arc<ConsoleConfig>,
     /// Bounds concurrent password checks ([`HASHING_SLOTS`]).
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Photo bytes (evidence uploaded from the browser, photos shown).
+    pub blobs: Arc<dyn crate::blobs::Blobs>,
 }
 
 impl ConsoleState {
-    /// The state over `storage` with `config`.
-    pub fn new(storage: Arc<dyn Storage>, config: ConsoleConfig) -> ConsoleState {
+    /// The state over the sync server's storage and photo store, with `config`.
+    pub fn new(storage: Arc<dyn Storage>, blobs: Arc<dyn crate::blobs::Blobs>, config: ConsoleConfig) -> ConsoleState {
         ConsoleState {
             storage,
             config: Arc::new(config),
             hashing: Arc::new(tokio::sync::Semaphore::new(HASHING_SLOTS)),
+            blobs,
         }
     }
 }
@@ -120,6 +150,14 @@ pub enum ConsoleError {
     /// The person's role may not open this page: 403.
     #[error("forbidden for this role")]
     Forbidden,
+    /// No such record, or not in the person's scope (R2; the two look the
+    /// same, so a URL does not tell whether another enterprise's record
+    /// exists): 404.
+    #[error("not found or out of scope")]
+    NotFound,
+    /// A form field the person must correct (the message says which, in Chinese): 400.
+    #[error("bad form: {0}")]
+    BadForm(String),
     /// Storage failed (503 when it may come back, 500 otherwise).
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
@@ -128,11 +166,11 @@ pub enum ConsoleError {
     Internal(String),
 }
 
-fn html_page(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn html_page(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
@@ -146,6 +184,12 @@ impl IntoResponse for ConsoleError {
                 "表单缺少有效的安全令牌（CSRF），请求已被拒绝，没有做任何更改。请返回页面、刷新后重试。",
             ),
             ConsoleError::Forbidden => (StatusCode::FORBIDDEN, "无权访问", "您的角色无权访问此页面。"),
+            ConsoleError::NotFound => {
+                (StatusCode::NOT_FOUND, "未找到", "没有找到这条记录或照片，或者它不在您的管辖范围内。")
+            }
+            ConsoleError::BadForm(m) => {
+                return html_page(StatusCode::BAD_REQUEST, pages::error(400, "表单有误", m));
+            }
             ConsoleError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "暂时无法访问", "数据库暂时不可用，请稍后重试。")
             }
@@ -174,6 +218,24 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/devices", get(devices_page).post(devices_issue))
         .route("/devices/revoke", post(devices_revoke))
         .route("/users", get(users_page))
+        .route("/hazards", get(queues::hazards_page))
+        .route("/hazards/{id}", get(hazard_page::show))
+        .route("/hazards/{id}/act", post(hazard_page::act))
+        .route(
+            "/hazards/{id}/evidence",
+            post(hazard_page::evidence).layer(DefaultBodyLimit::max(hazard_page::MAX_EVIDENCE_BYTES)),
+        )
+        .route("/photos/{sha256}", get(hazard_page::photo))
+        .route("/review", get(queues::review_page))
+        .route("/extensions", get(queues::extensions_page))
+        .route("/conflicts", get(queues::conflicts_page))
+        .route("/overdue", get(queues::overdue_page))
+        .route("/verification", get(queues::verification_page))
+        .route("/stats", get(stats::page_handler))
+        .route("/stats.csv", get(stats::csv))
+        .route("/stats.xlsx", get(stats::xlsx))
+        .route("/quarantine", get(admin::quarantine_page))
+        .route("/policy", get(admin::policy_page))
         .route("/assets/console.css", get(|| asset("text/css; charset=utf-8", CSS.as_bytes())))
         .route("/assets/console.js", get(|| asset("text/javascript; charset=utf-8", JS.as_bytes())))
         .route("/assets/favicon.svg", get(|| asset("image/svg+xml", FAVICON)))
@@ -207,31 +269,40 @@ async fn security_headers(mut resp: Response) -> Response {
     resp
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ConsoleError> + Send + 'static,
 ) -> Result<T, ConsoleError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ConsoleError::Internal(e.to_string()))?
 }
 
 /// The fields of a URL-encoded form (the last value of a repeated name).
-fn form(body: &[u8]) -> HashMap<String, String> {
+pub(crate) fn form(body: &[u8]) -> HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
 /// A signed-in request: the person (read from the registry now, so a
 /// changed role applies at once), the session, and its id for CSRF tokens.
-struct SignedIn {
-    person: Person,
-    session: ConsoleSession,
-    csrf: String,
+pub(crate) struct SignedIn {
+    pub(crate) person: Person,
+    pub(crate) session: ConsoleSession,
+    pub(crate) csrf: String,
 }
 
 impl SignedIn {
-    fn viewer(&self) -> Viewer<'_> {
+    /// Refuses every role but those listed.
+    pub(crate) fn require_any(&self, roles: &[Role]) -> Result<(), ConsoleError> {
+        if roles.contains(&self.person.role) {
+            Ok(())
+        } else {
+            Err(ConsoleError::Forbidden)
+        }
+    }
+
+    pub(crate) fn viewer(&self) -> Viewer<'_> {
         Viewer { person: &self.person, csrf: &self.csrf }
     }
 
-    fn require(&self, role: Role) -> Result<(), ConsoleError> {
+    pub(crate) fn require(&self, role: Role) -> Result<(), ConsoleError> {
         if self.person.role == role {
             Ok(())
         } else {
@@ -240,7 +311,7 @@ impl SignedIn {
     }
 
     /// Checks the form's CSRF token (before anything is read or changed).
-    fn check_csrf(&self, f: &HashMap<String, String>) -> Result<(), ConsoleError> {
+    pub(crate) fn check_csrf(&self, f: &HashMap<String, String>) -> Result<(), ConsoleError> {
         if csrf::matches(&self.csrf, f.get(csrf::FIELD).map(String::as_str)) {
             Ok(())
         } else {
@@ -272,7 +343,7 @@ fn session_of(storage: &dyn Storage, headers: &HeaderMap, now: Timestamp) -> Res
     Ok(Some(SignedIn { person, session: s, csrf: csrf::session_token(&id) }))
 }
 
-async fn signed_in(st: &ConsoleState, headers: &HeaderMap) -> Result<SignedIn, ConsoleError> {
+pub(crate) async fn signed_in(st: &ConsoleState, headers: &HeaderMap) -> Result<SignedIn, ConsoleError> {
     let storage = st.storage.clone();
     let headers = headers.clone();
     blocking(move || session_of(storage.as_ref(), &headers, Timestamp::now())).await?.ok_or(ConsoleError::NotSignedIn)

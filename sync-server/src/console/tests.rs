@@ -24,7 +24,7 @@ fn fixture_with(config: ConsoleConfig) -> Fixture {
         storage.put_person(&p).unwrap();
     }
     storage.put_enterprises(&paicha_core::demo::enterprises()).unwrap();
-    for id in ["admin-xu", "sup-chen", "ent-a"] {
+    for id in ["admin-xu", "sup-chen", "ent-a", "ent-b", "insp-wang"] {
         auth::set_password(storage.as_ref(), id, PASSWORD, Timestamp::now()).unwrap();
     }
     let mut state = AppState::new(storage.clone(), Arc::new(FsBlobs::new(&dir.path().join("blobs"))));
@@ -310,4 +310,353 @@ async fn storage_failures_are_pages_without_internal_details() {
     let a = f.send("GET", "/", &[(session::COOKIE, &sid)], None).await;
     assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(a.body.contains("服务器内部出错") && !a.body.contains("console_sessions") && !a.body.contains("陈监管"));
+}
+
+// --- actions through the one rule path, queues, case file, photos ---
+
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 2, 3, 4, 5];
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Reports a hidden danger at demo enterprise `n` as insp-wang (with
+/// insp-li), written through the shared validation and storage path.
+fn report(f: &Fixture, n: usize, description: &str) -> String {
+    use paicha_core::sync::validate::Clocks;
+    use paicha_core::sync::wire::{Bytes, DocUpload};
+    let s = f.storage.as_ref();
+    let wang = s.person("insp-wang").unwrap().unwrap();
+    let li = s.person("insp-li").unwrap().unwrap();
+    let ent = &paicha_core::demo::enterprises()[n];
+    let now = Timestamp::now();
+    let policy = s.policy().unwrap();
+    let ctx = paicha_core::workflow::Context { now, policy: &policy, inspection_open: None };
+    let device = actions::web_device_id("insp-wang");
+    let draft = paicha_core::actions::ReportDraft {
+        location: "仓库".into(),
+        description: Some(description.into()),
+        required_measures: "更换".into(),
+        responsible_person: "张".into(),
+        before_photos: vec![paicha_core::photo::PhotoRef {
+            sha256: "b".repeat(64),
+            bytes: 10,
+            role: paicha_core::photo::PhotoRole::Before,
+            captured_at: None,
+            gps: None,
+            device_id: device.clone(),
+        }],
+        ..Default::default()
+    };
+    let action = paicha_core::actions::draft_report(&wang, &device, vec![li], ent, None, draft, &ctx).unwrap();
+    let actor_hex = s.web_device(&device, "insp-wang", &"ab".repeat(16), now).unwrap().actor.unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut doc = paicha_core::doc::RecordDoc::new(DocKind::Hazard, &id, &unhex(&actor_hex)).unwrap();
+    let actor = paicha_core::actions::event_actor(&wang, &device);
+    doc.add_event(&paicha_core::hazard::next_event(&[], "e0".into(), now, actor, action)).unwrap();
+    let up = DocUpload { doc_id: id.clone(), kind: "hazard".into(), changes: Bytes(doc.save()) };
+    let clocks = Clocks { server_now: now, device_offset_ms: Some(0) };
+    let c = crate::sync::validate_and_store(s, &device, &actor_hex, &wang, clocks, &[&up], now).unwrap();
+    assert!(c.refused.is_empty(), "{:?}", c.refused.first().map(|r| &r.message));
+    id
+}
+
+use paicha_core::hazard::Status;
+use paicha_core::kinds::DocKind;
+
+fn status_of(f: &Fixture, id: &str) -> Status {
+    let all = f.storage.summaries(&crate::storage::SummaryQuery::all(DocKind::Hazard)).unwrap();
+    all.into_iter()
+        .find_map(|s| match s {
+            paicha_core::summary::Summary::Hazard(h) if h.id == id => Some(h.status),
+            _ => None,
+        })
+        .unwrap()
+}
+
+impl Fixture {
+    /// A signed-in page's CSRF token.
+    async fn token(&self, cookie: &str) -> String {
+        self.send("GET", "/", &[(session::COOKIE, cookie)], None).await.csrf()
+    }
+
+    async fn act(&self, cookie: &str, id: &str, fields: &[(&str, &str)]) -> Answer {
+        let token = self.token(cookie).await;
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.send("POST", &format!("/hazards/{id}/act"), &[(session::COOKIE, cookie)], Some(&all)).await
+    }
+
+    async fn evidence(&self, cookie: &str, id: &str, token: &str, photo: &[u8]) -> Answer {
+        let b = "----paicha-boundary";
+        let mut body: Vec<u8> = vec![];
+        for (name, value) in [("csrf", token), ("description", "已更换灭火器<i>x</i>"), ("rectified_on", "")] {
+            body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        }
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+                .bytes(),
+        );
+        body.extend_from_slice(photo);
+        body.extend(format!("\r\n--{b}--\r\n").bytes());
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/hazards/{id}/evidence"))
+            .header(header::COOKIE, format!("{}={cookie}", session::COOKIE))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+            .body(Body::from(body))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+}
+
+#[tokio::test]
+async fn console_actions_are_decided_by_the_rules_and_reach_the_change_log() {
+    let f = fixture();
+    let id = report(&f, 0, "<b>灭火器</b>过期");
+    let ent = f.sign_in("ent-a").await;
+    let sup = f.sign_in("sup-chen").await;
+    let insp = f.sign_in("insp-wang").await;
+
+    // The enterprise's evidence from the browser: a refused photo changes nothing.
+    let token = f.token(&ent).await;
+    let gif = f.evidence(&ent, &id, &token, b"GIF89a....").await;
+    assert_eq!(gif.status, StatusCode::BAD_REQUEST);
+    assert!(gif.body.contains("不是 JPEG"), "{}", gif.body);
+    assert_eq!(status_of(&f, &id), Status::Rectifying);
+    let bad_token = f.evidence(&ent, &id, &"0".repeat(64), JPEG).await;
+    assert_eq!(bad_token.status, StatusCode::FORBIDDEN);
+    let ok = f.evidence(&ent, &id, &token, JPEG).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(status_of(&f, &id), Status::PendingReview);
+
+    // The supervisor's queue shows it, user text as text, with the photo.
+    let queue = f.send("GET", "/review", &[(session::COOKIE, &sup)], None).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("&lt;b&gt;灭火器&lt;/b&gt;过期"), "{}", queue.body);
+    assert!(queue.body.contains("已更换灭火器&lt;i&gt;x&lt;/i&gt;"));
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(JPEG).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert!(queue.body.contains(&format!("/photos/{sha}")));
+    let photo = f.send("GET", &format!("/photos/{sha}"), &[(session::COOKIE, &sup)], None).await;
+    assert_eq!(photo.status, StatusCode::OK);
+    assert_eq!(photo.headers[header::CONTENT_TYPE], "image/jpeg");
+
+    // Another enterprise reaches neither the record nor its photo, by URL.
+    let other = f.sign_in("ent-b").await;
+    for path in [format!("/hazards/{id}"), format!("/photos/{sha}")] {
+        let a = f.send("GET", &path, &[(session::COOKIE, &other)], None).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!a.body.contains("灭火器"), "{path}");
+    }
+    let list = f.send("GET", "/hazards", &[(session::COOKIE, &other)], None).await;
+    assert!(!list.body.contains(&id));
+    let refused = f.act(&other, &id, &[("action", "review_approve")]).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+
+    // An inspector cannot close it: R8, shown in Chinese, nothing changes.
+    let no = f.act(&insp, &id, &[("action", "review_approve"), ("opinion", "ok")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    assert!(no.body.contains("规则 R8") && no.body.contains("镇街的监管人员"), "{}", no.body);
+    assert_eq!(status_of(&f, &id), Status::PendingReview);
+    assert!(f.storage.quarantined().unwrap().is_empty(), "a console refusal is not a hostile upload");
+
+    // Without the form's token nothing happens.
+    let forged = f
+        .send("POST", &format!("/hazards/{id}/act"), &[(session::COOKIE, &sup)], Some(&[("action", "review_approve")]))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(status_of(&f, &id), Status::PendingReview);
+
+    // The supervisor approves: closed, in the change log for tablets, and
+    // the case file shows who did what, on which device, and when it arrived.
+    let yes = f.act(&sup, &id, &[("action", "review_approve"), ("opinion", "整改到位")]).await;
+    assert_eq!(yes.status, StatusCode::SEE_OTHER, "{}", yes.body);
+    assert_eq!(status_of(&f, &id), Status::Closed);
+    let li = f.storage.person("insp-li").unwrap().unwrap();
+    let (entries, _) = f.storage.changes_since(&li, "tab-li", 0, 100).unwrap();
+    assert_eq!(entries.iter().filter(|e| e.doc_id == id).count(), 3, "report, evidence, review");
+    let page = f.send("GET", &format!("/hazards/{id}?done=review"), &[(session::COOKIE, &sup)], None).await;
+    assert!(page.body.contains("已记录：复查"), "{}", page.body);
+    for device in ["web-insp-wang", "web-ent-a", "web-sup-chen"] {
+        assert!(page.body.contains(device), "{device}");
+    }
+    assert!(page.body.contains("镇街监管人员") && page.body.contains("企业安全负责人"));
+    let devices = f.storage.devices().unwrap();
+    assert!(devices.iter().any(|d| d.device_id == "web-sup-chen" && d.actor.is_some()));
+}
+
+#[tokio::test]
+async fn boards_and_statistics_read_the_summaries() {
+    let f = fixture();
+    let a = report(&f, 0, "配电箱未接地");
+    let _b = report(&f, 1, "氨气报警器失效");
+    let sup = f.sign_in("sup-chen").await;
+    let admin = f.sign_in("admin-xu").await;
+    let ent = f.sign_in("ent-a").await;
+    let v = f.act(&sup, &a, &[("action", "void"), ("reason", "误录")]).await;
+    assert_eq!(v.status, StatusCode::SEE_OTHER, "{}", v.body);
+    let stats = f.send("GET", "/stats?group=township", &[(session::COOKIE, &admin)], None).await;
+    assert_eq!(stats.status, StatusCode::OK);
+    assert!(stats.body.contains("玉山镇") && stats.body.contains("<svg"), "{}", stats.body);
+    let csv = f.send("GET", "/stats.csv?group=level", &[(session::COOKIE, &admin)], None).await;
+    assert!(csv.body.contains("一般,2,1,0"), "{}", csv.body);
+    let xlsx = f.send("GET", "/stats.xlsx?group=sector", &[(session::COOKIE, &admin)], None).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+    let bad = f.send("GET", "/stats?from=yesterday", &[(session::COOKIE, &admin)], None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("起始日期"));
+    for (path, who, ok) in [
+        ("/overdue", &sup, true),
+        ("/conflicts", &sup, true),
+        ("/extensions", &sup, true),
+        ("/verification", &admin, true),
+        ("/quarantine", &admin, true),
+        ("/policy", &admin, true),
+        ("/review", &admin, false),
+        ("/verification", &sup, false),
+        ("/stats", &ent, false),
+        ("/review", &ent, false),
+        ("/quarantine", &sup, false),
+    ] {
+        let a = f.send("GET", path, &[(session::COOKIE, who)], None).await;
+        let expected = if ok { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        assert_eq!(a.status, expected, "{path}");
+    }
+    let policy = f.send("GET", "/policy", &[(session::COOKIE, &admin)], None).await;
+    assert!(policy.body.contains("（现行）"));
+}
+
+#[tokio::test]
+async fn a_major_hidden_danger_closes_in_two_levels_and_the_district_lists_it() {
+    let f = fixture();
+    let id = report(&f, 0, "粉尘除尘系统未接地");
+    let sup = f.sign_in("sup-chen").await;
+    let ent = f.sign_in("ent-a").await;
+    let admin = f.sign_in("admin-xu").await;
+    // An enterprise may not raise the level (R13); the supervisor may.
+    let no = f.act(&ent, &id, &[("action", "change_level"), ("level", "major"), ("reason", "x")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    assert!(no.body.contains("规则 R13"), "{}", no.body);
+    let up = f.act(&sup, &id, &[("action", "change_level"), ("level", "major"), ("reason", "涉爆粉尘")]).await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+    // Listing is the district's.
+    let listed = f.act(&admin, &id, &[("action", "list"), ("listing", "city"), ("reason", "重大隐患")]).await;
+    assert_eq!(listed.status, StatusCode::SEE_OTHER, "{}", listed.body);
+    // Evidence of a major one needs the governance plan first (R7), with all six elements (R11).
+    let token = f.token(&ent).await;
+    let early = f.evidence(&ent, &id, &token, JPEG).await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN);
+    assert!(early.body.contains("规则 R7"), "{}", early.body);
+    let partial = f.act(&ent, &id, &[("action", "submit_plan"), ("objectives", "消除隐患")]).await;
+    assert_eq!(partial.status, StatusCode::FORBIDDEN);
+    assert!(partial.body.contains("规则 R11"), "{}", partial.body);
+    let plan = [
+        ("action", "submit_plan"),
+        ("objectives", "消除隐患"),
+        ("methods", "加装接地"),
+        ("funds_and_materials", "5万元"),
+        ("responsible", "设备科"),
+        ("time_limits", "30日"),
+        ("safety_and_emergency", "停机作业"),
+    ];
+    assert_eq!(f.act(&ent, &id, &plan).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.evidence(&ent, &id, &token, JPEG).await.status, StatusCode::SEE_OTHER);
+    let resume = f.act(&ent, &id, &[("action", "request_resumption"), ("note", "已整改")]).await;
+    assert_eq!(resume.status, StatusCode::SEE_OTHER, "{}", resume.body);
+    assert_eq!(f.act(&sup, &id, &[("action", "review_approve")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&f, &id), Status::PendingVerification);
+    // The district's queue shows it with the verification's due day.
+    let queue = f.send("GET", "/verification", &[(session::COOKIE, &admin)], None).await;
+    assert!(queue.body.contains("粉尘除尘系统未接地") && queue.body.contains("核销期限"), "{}", queue.body);
+    // A supervisor cannot verify (R11); the district does.
+    let no = f.act(&sup, &id, &[("action", "verify_approve")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        f.act(&admin, &id, &[("action", "verify_approve"), ("opinion", "同意核销")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status_of(&f, &id), Status::Closed);
+    let page = f.send("GET", &format!("/hazards/{id}"), &[(session::COOKIE, &admin)], None).await;
+    assert!(page.body.contains("挂牌督办") && page.body.contains("设备科"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn concurrent_decisions_are_shown_with_both_sides_and_resolved() {
+    use paicha_core::sync::validate::Clocks;
+    use paicha_core::sync::wire::{Bytes, DocUpload};
+    let f = fixture();
+    let id = report(&f, 0, "叉车制动失灵");
+    let ent = f.sign_in("ent-a").await;
+    let sup = f.sign_in("sup-chen").await;
+    let token = f.token(&ent).await;
+    assert_eq!(f.evidence(&ent, &id, &token, JPEG).await.status, StatusCode::SEE_OTHER);
+    // Offline, before seeing the evidence, the inspector's tablet submits evidence
+    // too; meanwhile the supervisor closes it in the console.
+    assert_eq!(f.act(&sup, &id, &[("action", "review_approve")]).await.status, StatusCode::SEE_OTHER);
+    let s = f.storage.as_ref();
+    let wang = s.person("insp-wang").unwrap().unwrap();
+    let device = actions::web_device_id("insp-wang");
+    let actor_hex = s.web_device(&device, "insp-wang", &"ab".repeat(16), Timestamp::now()).unwrap().actor.unwrap();
+    let stored = s.document(&id).unwrap().unwrap();
+    let mut doc = paicha_core::doc::RecordDoc::load(&id, &stored.snapshot, &[], &unhex(&actor_hex)).unwrap();
+    let events = doc.events().unwrap();
+    let seen: Vec<_> = events.iter().filter(|e| e.action.name() == "report").cloned().collect();
+    let now = Timestamp::now();
+    let offline = paicha_core::hazard::Action::SubmitEvidence {
+        after_photos: vec![paicha_core::photo::PhotoRef {
+            sha256: "c".repeat(64),
+            bytes: 10,
+            role: paicha_core::photo::PhotoRole::After,
+            captured_at: None,
+            gps: None,
+            device_id: device.clone(),
+        }],
+        description: "检查员代为提交".into(),
+        rectified_on: None,
+    };
+    let actor = paicha_core::actions::event_actor(&wang, &device);
+    doc.add_event(&paicha_core::hazard::next_event(&seen, "offline-1".into(), now, actor, offline)).unwrap();
+    let up = DocUpload { doc_id: id.clone(), kind: "hazard".into(), changes: Bytes(doc.changes_after(&stored.heads)) };
+    let clocks = Clocks { server_now: now, device_offset_ms: Some(0) };
+    let c = crate::sync::validate_and_store(s, &device, &actor_hex, &wang, clocks, &[&up], now).unwrap();
+    assert!(c.refused.is_empty(), "{:?}", c.refused.first().map(|r| &r.message));
+    let list = f.send("GET", "/conflicts", &[(session::COOKIE, &sup)], None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("叉车制动失灵"), "the record is listed: {}", list.body);
+    assert!(list.body.contains("检查员代为提交") || list.body.contains("王检查"), "both sides: {}", list.body);
+    assert!(list.body.contains("陈监管"), "the supervisor's side: {}", list.body);
+    // The form names the events in conflict.
+    let at = list.body.find("name=\"events\" value=\"").unwrap() + 21;
+    let events = &list.body[at..at + list.body[at..].find('"').unwrap()];
+    let resolved =
+        f.act(&sup, &id, &[("action", "resolve_conflict"), ("events", events), ("note", "以复查为准")]).await;
+    assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", resolved.body);
+    let list = f.send("GET", "/conflicts", &[(session::COOKIE, &sup)], None).await;
+    assert!(!list.body.contains("叉车制动失灵"), "settled: {}", list.body);
+}
+
+#[tokio::test]
+async fn photos_of_a_few_megabytes_pass_and_larger_ones_are_refused_by_the_policy() {
+    let f = fixture();
+    let id = report(&f, 0, "消防通道堵塞");
+    let ent = f.sign_in("ent-a").await;
+    let token = f.token(&ent).await;
+    let jpeg_of = |n: usize| [JPEG, &vec![0x55u8; n]].concat();
+    // Over the policy's 5 MB per photo (but under the form's limit): named, nothing changes.
+    let big = f.evidence(&ent, &id, &token, &jpeg_of(6 * 1024 * 1024)).await;
+    assert_eq!(big.status, StatusCode::BAD_REQUEST, "{}", big.body);
+    assert!(big.body.contains("上限"), "{}", big.body);
+    assert_eq!(status_of(&f, &id), Status::Rectifying);
+    // A 3 MB photo goes through the 64 KB limit of the other forms.
+    let ok = f.evidence(&ent, &id, &token, &jpeg_of(3 * 1024 * 1024)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(status_of(&f, &id), Status::PendingReview);
 }

@@ -51,6 +51,7 @@ macro_rules! conformance_suite {
             console_passwords_are_for_people_of_the_registry,
             failed_sign_ins_are_counted_atomically_and_forgotten,
             console_sessions_are_shared_expire_and_end,
+            web_devices_are_bound_once_per_person,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -1042,6 +1043,30 @@ pub(super) fn failed_sign_ins_are_counted_atomically_and_forgotten(h: &Harness) 
     let fresh = s.record_login_failure("sup-chen", t(20 + 1441), t(21)).unwrap();
     assert_eq!(fresh, LoginFailures { count: 1, last_at: t(20 + 1441) });
     assert_eq!(s.login_failures("typo").unwrap(), None);
+}
+
+/// The web console's device of a person is made once, with the actor given
+/// the first time; it cannot be used by another person, nor shadow a tablet
+/// waiting for enrollment, and its revocation is reported.
+pub(super) fn web_devices_are_bound_once_per_person(h: &Harness) {
+    let s = h.storage.as_ref();
+    seed_demo(s);
+    let first = "c3".repeat(16);
+    let d = s.web_device("web-sup-chen", "sup-chen", &first, t(0)).unwrap();
+    assert_eq!(d.actor.as_deref(), Some(first.as_str()));
+    assert_eq!(d.user_id, "sup-chen");
+    // Later calls keep the bound actor.
+    let again = s.web_device("web-sup-chen", "sup-chen", &"d4".repeat(16), t(1)).unwrap();
+    assert_eq!(again, d);
+    assert!(s.devices().unwrap().contains(&d), "listed with the devices");
+    assert!(matches!(s.web_device("web-sup-chen", "ent-a", &"e5".repeat(16), t(1)), Err(StorageError::Conflict(_))));
+    assert!(matches!(s.web_device("web-nobody", "nobody", &"f6".repeat(16), t(1)), Err(StorageError::Invalid(_))));
+    s.add_device("tab-wait", "insp-wang", "code-w", t(1)).unwrap();
+    assert!(matches!(s.web_device("tab-wait", "insp-wang", &"a7".repeat(16), t(1)), Err(StorageError::Conflict(_))));
+    // No token: it cannot sync.
+    assert_eq!(s.device_by_token("").unwrap(), None);
+    assert!(s.revoke("web-sup-chen", t(2)).unwrap());
+    assert_eq!(s.web_device("web-sup-chen", "sup-chen", &first, t(3)).unwrap().revoked_at, Some(t(2).0));
 }
 
 /// Retries a storage call that found the database busy (concurrent writers).

@@ -426,6 +426,29 @@ pub trait Storage: Send + Sync + 'static {
     /// Removes sessions that expired before `now` or were idle since before
     /// `idle_before`; answers how many.
     fn delete_stale_console_sessions(&self, now: Timestamp, idle_before: Timestamp) -> Result<u64>;
+
+    // --- web console actions ---
+
+    /// The device of `person_id`'s web console (`device_id`, e.g.
+    /// `web-<person>`), on which the console authors that person's actions:
+    /// created on first use with `actor` (hex) bound to it as a tablet's
+    /// actor is bound at enrollment, and no token (it cannot sync); later
+    /// calls answer the stored device with its own actor, or its revocation,
+    /// and ignore `actor`. A device of that id that belongs to another person
+    /// or waits for a tablet's enrollment is a [`StorageError::Conflict`]; an
+    /// unknown person [`StorageError::Invalid`].
+    fn web_device(&self, device_id: &str, person_id: &str, actor: &str, now: Timestamp) -> Result<Device>;
+}
+
+/// What [`Storage::web_device`] makes of the stored row of `device_id`.
+pub(crate) fn web_device_of(device_id: &str, person_id: &str, d: Device) -> Result<Device> {
+    if d.user_id != person_id {
+        return Err(StorageError::Conflict(format!("device {device_id} belongs to another person")));
+    }
+    if d.actor.is_none() {
+        return Err(StorageError::Conflict(format!("device {device_id} is a tablet waiting for enrollment")));
+    }
+    Ok(d)
 }
 
 /// Failed console sign-ins for one login name: how many in a row, the last when.

@@ -16,8 +16,8 @@
 
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
-    template_conflict, to_json, visible_reference, AcceptedWrite, ConsoleSession, Device, Enrollment, LogEntry,
-    LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    template_conflict, to_json, visible_reference, web_device_of, AcceptedWrite, ConsoleSession, Device, Enrollment,
+    LogEntry, LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::{ToSql, Type};
@@ -669,24 +669,24 @@ impl Storage for PostgresStorage {
         if q.open_conflicts {
             conditions.push("open_conflicts > 0".into());
         }
+        // A whole list is sorted here (as on SQLite): sorting rows with
+        // their JSON in the database can spill megabytes past work_mem; only
+        // a limited list needs the order in SQL.
         let limit = match q.limit {
             Some(n) => {
                 p.push(Box::new(i64::from(n)));
-                format!(" LIMIT ${}", p.len())
+                format!(" ORDER BY sort_key, doc_id LIMIT ${}", p.len())
             }
             None => String::new(),
         };
-        let sql = format!(
-            "SELECT doc_id, summary FROM summaries WHERE {} ORDER BY sort_key, doc_id{limit}",
-            conditions.join(" AND ")
-        );
+        let sql = format!("SELECT doc_id, sort_key, summary FROM summaries WHERE {}{limit}", conditions.join(" AND "));
         let rows = self.conn()?.query(&sql, &refs(&p))?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0)?;
-                from_json(&format!("summary of {id}"), r.try_get(1)?)
-            })
-            .collect()
+        let mut out: Vec<(String, i64, String)> =
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>>>()?;
+        if q.limit.is_none() {
+            out.sort_unstable_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        }
+        out.iter().map(|(id, _, json)| from_json(&format!("summary of {id}"), json)).collect()
     }
 
     fn template(&self, id: &str, version: u32) -> Result<Option<Template>> {
@@ -808,6 +808,26 @@ impl Storage for PostgresStorage {
             "DELETE FROM console_sessions WHERE expires_at <= $1 OR last_seen < $2",
             &[&now.0, &idle_before.0],
         )?)
+    }
+
+    fn web_device(&self, device_id: &str, person_id: &str, actor: &str, now: Timestamp) -> Result<Device> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction()?;
+        if tx.query_opt("SELECT 1 FROM people WHERE id = $1", &[&person_id])?.is_none() {
+            return Err(StorageError::Invalid(format!("'{person_id}' is not a person of the registry")));
+        }
+        tx.execute(
+            "INSERT INTO devices(device_id, user_id, actor, created_at, enrolled_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (device_id) DO NOTHING",
+            &[&device_id, &person_id, &actor, &now.0],
+        )?;
+        let row = tx.query_one(
+            "SELECT device_id, user_id, actor, revoked_at FROM devices WHERE device_id = $1",
+            &[&device_id],
+        )?;
+        let d = device_row(&row)?;
+        tx.commit()?;
+        web_device_of(device_id, person_id, d)
     }
 }
 

@@ -16,6 +16,13 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     }, 0);
   });
+  // The case file's print button (no inline script: the CSP forbids it).
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.closest && target.closest("[data-print]")) {
+      window.print();
+    }
+  });
   // Coming back with the Back button: buttons usable again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
