@@ -5,7 +5,9 @@
 //! `PAICHA_SERVER_DATABASE`, `PAICHA_SERVER_LISTEN`, `PAICHA_LOG`), or a JSON
 //! file given with `--config` (`{"data": "...", "database": "...",
 //! "listen": "..."}`); flags win over the environment, which wins over the
-//! file. Without a database URL the records are in the embedded SQLite
+//! file. The outlets of R10's notices (`--smtp`, `--notify-email`,
+//! `--webhook-url`, `--webhook-secret`) are read the same way, by `serve`
+//! and by `notices run`. Without a database URL the records are in the embedded SQLite
 //! database in the data directory; with `--database postgres://...` they are
 //! in that PostgreSQL database. Photos are in the data directory either way.
 
