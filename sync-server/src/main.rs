@@ -683,6 +683,27 @@ mod tests {
     }
 
     #[test]
+    fn notice_outlets_come_from_flags_over_the_config_file_and_are_checked() {
+        let file: FileConfig = serde_json::from_str(
+            r#"{"smtp": "smtp://relay:2525", "notify_email": ["a@example.cn"], "webhook_url": "http://hook", "webhook_secret": "s"}"#,
+        )
+        .unwrap();
+        let o = OutletArgs::default().outlets(&file).unwrap();
+        assert_eq!(o.names(), ["email", "webhook"]);
+        assert_eq!(o.email.as_ref().map(|e| e.port), Some(2525));
+        let flags = OutletArgs { smtp: Some("smtp://other".into()), ..OutletArgs::default() };
+        assert_eq!(flags.outlets(&file).unwrap().email.map(|e| e.host), Some("other".into()));
+        let none = FileConfig::default();
+        assert!(OutletArgs::default().outlets(&none).unwrap().names().is_empty());
+        let no_smtp = OutletArgs { notify_email: vec!["a@example.cn".into()], ..OutletArgs::default() };
+        assert!(no_smtp.outlets(&none).unwrap_err().contains("--smtp"));
+        let no_secret = OutletArgs { webhook_url: Some("http://hook".into()), ..OutletArgs::default() };
+        assert!(no_secret.outlets(&none).unwrap_err().contains("--webhook-secret"));
+        let no_url = OutletArgs { webhook_secret: Some("s".into()), ..OutletArgs::default() };
+        assert!(no_url.outlets(&none).unwrap_err().contains("--webhook-url"));
+    }
+
+    #[test]
     fn openapi_lists_exactly_the_routes() {
         let doc: serde_json::Value = serde_json::from_str(app::OPENAPI).unwrap();
         let mut documented: Vec<(String, String)> = vec![];
