@@ -31,6 +31,12 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet "moto[server]" >/dev/null
 fi
 
+# The SMTP server R10's notice emails are delivered to in tests/tests/notices.rs.
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+  echo "installing aiosmtpd (PyPI) for the notice tests"
+  python3 -m pip install --quiet aiosmtpd >/dev/null
+fi
+
 # schemathesis checks the served OpenAPI document against the real server.
 if ! command -v schemathesis >/dev/null 2>&1; then
   echo "installing schemathesis (PyPI)"

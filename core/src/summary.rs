@@ -10,7 +10,10 @@
 //! and a record page never disagree.
 
 use crate::enterprise::RiskColour;
-use crate::hazard::{escalation, overdue_days, ClosureKind, Escalation, Handling, Hazard, Level, ListingLevel, Status};
+use crate::hazard::{
+    due_notices, escalation, overdue_days, ClosureKind, Escalation, Handling, Hazard, Level, ListingLevel, NoticeKind,
+    Status,
+};
 use crate::inspection::{Inspection, Source};
 use crate::policy::Policy;
 use crate::stats::StatsInput;
@@ -125,6 +128,12 @@ impl HazardSummary {
     /// [`Hazard::escalation`], from the summary's inputs.
     pub fn escalation(&self, now: Timestamp, policy: &Policy) -> Escalation {
         escalation(self.status, self.level, self.deadline, self.resumption_requested_at, now, policy)
+    }
+
+    /// The steps of R10's ladder reached at `now`, for the server's notices:
+    /// the same function tablets' lists rest on ([`due_notices`]).
+    pub fn due_notices(&self, now: Timestamp, policy: &Policy) -> Vec<NoticeKind> {
+        due_notices(self.status, self.level, self.deadline, now, policy)
     }
 
     /// What statistics need of it (domain.md §6).

@@ -15,6 +15,7 @@ pub mod dbfile;
 pub mod devices;
 pub mod error;
 pub mod metrics;
+pub mod notices;
 pub mod object_blobs;
 pub mod storage;
 pub mod sync;

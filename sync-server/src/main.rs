@@ -5,7 +5,9 @@
 //! `PAICHA_SERVER_DATABASE`, `PAICHA_SERVER_LISTEN`, `PAICHA_LOG`), or a JSON
 //! file given with `--config` (`{"data": "...", "database": "...",
 //! "listen": "..."}`); flags win over the environment, which wins over the
-//! file. Without a database URL the records are in the embedded SQLite
+//! file. The outlets of R10's notices (`--smtp`, `--notify-email`,
+//! `--webhook-url`, `--webhook-secret`) are read the same way, by `serve`
+//! and by `notices run`. Without a database URL the records are in the embedded SQLite
 //! database in the data directory; with `--database postgres://...` they are
 //! in that PostgreSQL database. Photos are in the data directory either way.
 
@@ -65,7 +67,16 @@ enum Cmd {
         /// then `Secure`. Left out: plain HTTP (loopback or a trusted network).
         #[arg(long, env = "PAICHA_SERVER_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Where R10's notices go.
+        #[command(flatten)]
+        outlets: OutletArgs,
+        /// Seconds between runs of the notices (made and delivered in the background).
+        #[arg(long, env = "PAICHA_SERVER_NOTICES_EVERY", default_value_t = 60)]
+        notices_every: u64,
     },
+    /// R10's reminders and escalation notices: make and deliver them now, or list them.
+    #[command(subcommand)]
+    Notices(NoticesCmd),
     /// Users of the district.
     #[command(subcommand)]
     User(UserCmd),
@@ -110,6 +121,79 @@ enum Cmd {
         /// The backup file.
         #[arg(long)]
         from: PathBuf,
+    },
+}
+
+/// The outlets of R10's notices (also `"smtp"`, `"smtp_from"`,
+/// `"notify_email"`, `"webhook_url"`, `"webhook_secret"` in the config file).
+#[derive(clap::Args, Debug, Default)]
+struct OutletArgs {
+    /// Email notices through this SMTP relay: smtp://host:port (plain SMTP,
+    /// for a relay on loopback or the district's trusted network).
+    #[arg(long, env = "PAICHA_SERVER_SMTP")]
+    smtp: Option<String>,
+    /// The sender of notice emails.
+    #[arg(long, env = "PAICHA_SERVER_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// Who gets notice emails (repeat for several).
+    #[arg(long)]
+    notify_email: Vec<String>,
+    /// POST notices as JSON to this URL, signed in X-Paicha-Signature.
+    #[arg(long, env = "PAICHA_SERVER_WEBHOOK_URL")]
+    webhook_url: Option<String>,
+    /// The webhook's shared secret (HMAC-SHA256 of the body). Prefer the
+    /// environment or the config file: a command line shows in ps.
+    #[arg(long, env = "PAICHA_SERVER_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+}
+
+impl OutletArgs {
+    /// The outlets, flags over the config file, checked now.
+    fn outlets(self, file: &FileConfig) -> Result<paicha_server::notices::Outlets, String> {
+        use paicha_server::notices::{EmailOutlet, Outlets, WebhookOutlet};
+        let smtp = self.smtp.or_else(|| file.smtp.clone());
+        let to = if self.notify_email.is_empty() { file.notify_email.clone() } else { self.notify_email };
+        let email = match smtp {
+            Some(url) => {
+                let from = self
+                    .smtp_from
+                    .or_else(|| file.smtp_from.clone())
+                    .unwrap_or_else(|| "paicha-server@localhost".into());
+                Some(EmailOutlet::new(&url, &from, &to)?)
+            }
+            None if !to.is_empty() => return Err("--notify-email needs --smtp smtp://host:port".into()),
+            None => None,
+        };
+        let url = self.webhook_url.or_else(|| file.webhook_url.clone());
+        let secret = self.webhook_secret.or_else(|| file.webhook_secret.clone());
+        let webhook = match (url, secret) {
+            (Some(url), secret) => Some(WebhookOutlet::new(&url, secret.as_deref().unwrap_or(""))?),
+            (None, Some(_)) => return Err("--webhook-secret needs --webhook-url".into()),
+            (None, None) => None,
+        };
+        Ok(Outlets { email, webhook })
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum NoticesCmd {
+    /// Make the notices due now and deliver what is due (what the server does every minute).
+    Run {
+        /// Where notices go.
+        #[command(flatten)]
+        outlets: OutletArgs,
+        /// Try every failed delivery now, whatever its backoff (after fixing an outlet).
+        #[arg(long)]
+        retry_now: bool,
+    },
+    /// The notices, newest first, with their deliveries.
+    List {
+        /// Only this township's.
+        #[arg(long)]
+        township: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
     },
 }
 
@@ -176,6 +260,12 @@ struct FileConfig {
     listen: Option<String>,
     photos: Option<String>,
     public_url: Option<String>,
+    smtp: Option<String>,
+    smtp_from: Option<String>,
+    #[serde(default)]
+    notify_email: Vec<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
 }
 
 /// Where photos live: an S3-compatible bucket when `photos` is an
@@ -272,9 +362,9 @@ fn main() {
         },
         None => FileConfig::default(),
     };
-    let data = cli.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
-    let database = cli.database.clone().or(file.database).filter(|d| !d.trim().is_empty());
-    let photos = cli.photos.clone().or(file.photos);
+    let data = cli.data.clone().or(file.data.clone()).unwrap_or_else(|| PathBuf::from("paicha-server-data"));
+    let database = cli.database.clone().or(file.database.clone()).filter(|d| !d.trim().is_empty());
+    let photos = cli.photos.clone().or(file.photos.clone());
     if database.is_none() {
         // A damaged or empty database is neither served nor written (docs/adr/0004).
         if let Err(e) = paicha_server::dbfile::check(&data.join("server.db")) {
@@ -315,16 +405,45 @@ fn main() {
             print(cli.json, serde_json::json!({ "data": data, "database": database.as_ref().map(|_| describe(database.as_deref(), &data)), "demo": demo }), text);
             Ok(())
         }
-        Cmd::Serve { listen, demo, public_url } => {
+        Cmd::Serve { listen, demo, public_url, outlets, notices_every } => {
             if fresh && demo {
                 seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
-            let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
-            let console = paicha_server::console::ConsoleConfig::from_public_url(public_url.or(file.public_url).as_deref())
+            let listen = listen.or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:7878".into());
+            let console = paicha_server::console::ConsoleConfig::from_public_url(public_url.or(file.public_url.clone()).as_deref())
                 .unwrap_or_else(|e| fail(e));
-            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data), console);
+            let outlets = outlets.outlets(&file).unwrap_or_else(|e| fail(e));
+            let notices = (outlets, std::time::Duration::from_secs(notices_every.max(1)));
+            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data), console, notices);
             Ok(())
         }
+        Cmd::Notices(NoticesCmd::Run { outlets, retry_now }) => {
+            let outlets = outlets.outlets(&file).unwrap_or_else(|e| fail(e));
+            paicha_server::notices::run(storage.as_ref(), &outlets, Timestamp::now(), retry_now).map(|r| {
+                let text = format!("{} new notices, {} delivered, {} failed (kept for retry)", r.made, r.delivered, r.failed);
+                print(cli.json, serde_json::to_value(&r).unwrap_or_default(), text)
+            })
+        }
+        Cmd::Notices(NoticesCmd::List { township, limit }) => storage.notices(township.as_deref(), limit).map(|list| {
+            let text = list
+                .iter()
+                .map(|n| {
+                    let d = n
+                        .deliveries
+                        .iter()
+                        .map(|d| match (&d.delivered_at, &d.last_error) {
+                            (Some(at), _) => format!("{} sent {}", d.outlet, at),
+                            (None, Some(e)) => format!("{} failed x{}: {e}", d.outlet, d.attempts),
+                            (None, None) => format!("{} pending", d.outlet),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    format!("{} {} {} {}", n.created_at, n.key, n.township, d)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::to_value(&list).unwrap_or_default(), if text.is_empty() { "(none)".into() } else { text })
+        }),
         Cmd::User(UserCmd::Passwd { id, password_stdin }) => {
             if !password_stdin {
                 fail("give the password on standard input with --password-stdin (never on the command line, where ps shows it)");
@@ -509,6 +628,7 @@ fn serve(
     data: &std::path::Path,
     database: &str,
     console: paicha_server::console::ConsoleConfig,
+    notices: (paicha_server::notices::Outlets, std::time::Duration),
 ) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
@@ -525,6 +645,8 @@ fn serve(
             .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| listen.to_string());
         tracing::info!(%addr, data = %data.display(), %database, "paicha-server listening");
+        let (outlets, every) = notices;
+        tokio::spawn(paicha_server::notices::background(keep.clone(), outlets, every));
         // The line scripts wait for (tests read the port from it).
         println!("listening on http://{addr}");
         let shutdown = async {
@@ -558,6 +680,27 @@ mod tests {
     fn command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn notice_outlets_come_from_flags_over_the_config_file_and_are_checked() {
+        let file: FileConfig = serde_json::from_str(
+            r#"{"smtp": "smtp://relay:2525", "notify_email": ["a@example.cn"], "webhook_url": "http://hook", "webhook_secret": "s"}"#,
+        )
+        .unwrap();
+        let o = OutletArgs::default().outlets(&file).unwrap();
+        assert_eq!(o.names(), ["email", "webhook"]);
+        assert_eq!(o.email.as_ref().map(|e| e.port), Some(2525));
+        let flags = OutletArgs { smtp: Some("smtp://other".into()), ..OutletArgs::default() };
+        assert_eq!(flags.outlets(&file).unwrap().email.map(|e| e.host), Some("other".into()));
+        let none = FileConfig::default();
+        assert!(OutletArgs::default().outlets(&none).unwrap().names().is_empty());
+        let no_smtp = OutletArgs { notify_email: vec!["a@example.cn".into()], ..OutletArgs::default() };
+        assert!(no_smtp.outlets(&none).unwrap_err().contains("--smtp"));
+        let no_secret = OutletArgs { webhook_url: Some("http://hook".into()), ..OutletArgs::default() };
+        assert!(no_secret.outlets(&none).unwrap_err().contains("--webhook-secret"));
+        let no_url = OutletArgs { webhook_secret: Some("s".into()), ..OutletArgs::default() };
+        assert!(no_url.outlets(&none).unwrap_err().contains("--webhook-url"));
     }
 
     #[test]

@@ -118,3 +118,137 @@ pub fn escalation(
         Escalation::None
     }
 }
+
+/// One step of R10's ladder that produces a notice to people outside the
+/// record (email, webhook, the console's notice list). The server sends each
+/// step once per hidden danger, so a step is identified by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The deadline is this many days away or nearer (a policy reminder step).
+    Reminder {
+        /// The policy's step: days before the deadline.
+        days_before: u32,
+    },
+    /// Overdue: the township supervisor is alerted.
+    Township,
+    /// Overdue long enough (at once for a major one): the district is alerted.
+    District,
+}
+
+impl NoticeKind {
+    /// Stable name of the step, part of a notice's key: `reminder_7`,
+    /// `reminder_3`, `township`, `district`.
+    pub fn key(&self) -> String {
+        match self {
+            NoticeKind::Reminder { days_before } => format!("reminder_{days_before}"),
+            NoticeKind::Township => "township".to_string(),
+            NoticeKind::District => "district".to_string(),
+        }
+    }
+
+    /// The step back from its [`NoticeKind::key`], `None` for an unknown name.
+    pub fn from_key(key: &str) -> Option<NoticeKind> {
+        match key {
+            "township" => Some(NoticeKind::Township),
+            "district" => Some(NoticeKind::District),
+            _ => key.strip_prefix("reminder_")?.parse().ok().map(|days_before| NoticeKind::Reminder { days_before }),
+        }
+    }
+}
+
+/// The steps of R10's ladder reached at `now` by a hidden danger in
+/// `status`/`level` with `deadline`, for the server's notices: before the
+/// deadline, the latest reminder step reached (a step missed while the
+/// server was down is not sent late when a nearer one is due); once overdue,
+/// the township, and the district when the policy's overdue days for the
+/// level have passed (a major one on the first overdue day). Nothing for a
+/// closed or voided record. The caller sends each step once.
+pub fn due_notices(
+    status: Status,
+    level: Level,
+    deadline: NaiveDate,
+    now: Timestamp,
+    policy: &Policy,
+) -> Vec<NoticeKind> {
+    if !status.is_open() {
+        return Vec::new();
+    }
+    let p = policy.at(now.cst_date());
+    let overdue = overdue_days(status, deadline, now);
+    if overdue > 0 {
+        let district_after = match level {
+            Level::General => p.district_after_overdue_days_general,
+            Level::Major => p.district_after_overdue_days_major,
+        };
+        let mut due = vec![NoticeKind::Township];
+        if overdue > i64::from(district_after) {
+            due.push(NoticeKind::District);
+        }
+        return due;
+    }
+    let days_left = days_between(now.cst_date(), deadline);
+    p.reminder_days_before
+        .iter()
+        .copied()
+        .filter(|&step| i64::from(step) >= days_left)
+        .min()
+        .map(|days_before| vec![NoticeKind::Reminder { days_before }])
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+
+    fn at(date: &str) -> Timestamp {
+        // A bare date is noon CST.
+        Timestamp::parse(date).unwrap()
+    }
+
+    fn due(status: Status, level: Level, now: &str) -> Vec<NoticeKind> {
+        let deadline: NaiveDate = "2026-06-30".parse().unwrap();
+        due_notices(status, level, deadline, at(now), &Policy::default())
+    }
+
+    #[test]
+    fn each_step_of_the_ladder_once() {
+        use NoticeKind::*;
+        let g = |now| due(Status::Rectifying, Level::General, now);
+        assert_eq!(g("2026-06-01"), vec![]);
+        assert_eq!(g("2026-06-22"), vec![]);
+        assert_eq!(g("2026-06-23"), vec![Reminder { days_before: 7 }]);
+        assert_eq!(g("2026-06-26"), vec![Reminder { days_before: 7 }]);
+        assert_eq!(g("2026-06-27"), vec![Reminder { days_before: 3 }]);
+        assert_eq!(g("2026-06-30"), vec![Reminder { days_before: 3 }]);
+        assert_eq!(g("2026-07-01"), vec![Township]);
+        assert_eq!(g("2026-07-07"), vec![Township]);
+        assert_eq!(g("2026-07-08"), vec![Township, District]);
+        let m = |now| due(Status::PendingReview, Level::Major, now);
+        assert_eq!(m("2026-06-30"), vec![Reminder { days_before: 3 }]);
+        assert_eq!(m("2026-07-01"), vec![Township, District]);
+    }
+
+    #[test]
+    fn nothing_for_closed_or_voided() {
+        for status in [Status::Closed, Status::Voided] {
+            for now in ["2026-06-27", "2026-07-01", "2026-08-01"] {
+                assert_eq!(due(status, Level::Major, now), vec![]);
+            }
+        }
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for kind in [
+            NoticeKind::Reminder { days_before: 7 },
+            NoticeKind::Reminder { days_before: 3 },
+            NoticeKind::Township,
+            NoticeKind::District,
+        ] {
+            assert_eq!(NoticeKind::from_key(&kind.key()), Some(kind));
+        }
+        assert_eq!(NoticeKind::from_key("reminder_x"), None);
+        assert_eq!(NoticeKind::from_key("other"), None);
+    }
+}

@@ -23,7 +23,7 @@ pub mod fold;
 pub mod state;
 pub mod vocabulary;
 
-pub use deadlines::{escalation, overdue_days, verification_late_days, Escalation};
+pub use deadlines::{due_notices, escalation, overdue_days, verification_late_days, Escalation, NoticeKind};
 pub use fold::{canonical_order, fold};
 pub use state::{
     Closure, Conflict, ConflictKind, Decision, Evidence, Extension, ExtensionDecision, Hazard, HistoryEntry,

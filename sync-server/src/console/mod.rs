@@ -23,6 +23,7 @@ pub mod auth;
 pub mod csrf;
 pub mod forms;
 pub mod hazard_page;
+pub mod notices_page;
 pub mod pages;
 pub mod queues;
 pub mod session;
@@ -64,6 +65,7 @@ pub const CONSOLE_ROUTES: &[(&str, &str)] = &[
     ("get", "/extensions"),
     ("get", "/conflicts"),
     ("get", "/overdue"),
+    ("get", "/notices"),
     ("get", "/verification"),
     ("get", "/stats"),
     ("get", "/stats.csv"),
@@ -230,6 +232,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/extensions", get(queues::extensions_page))
         .route("/conflicts", get(queues::conflicts_page))
         .route("/overdue", get(queues::overdue_page))
+        .route("/notices", get(notices_page::notices_page))
         .route("/verification", get(queues::verification_page))
         .route("/stats", get(stats::page_handler))
         .route("/stats.csv", get(stats::csv))

@@ -68,6 +68,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/review", "复查队列"),
             item("/extensions", "延期申请"),
             item("/overdue", "逾期督办"),
+            item("/notices", "通知"),
             item("/conflicts", "冲突"),
             item("/hazards", "隐患"),
             item("/stats", "统计"),
@@ -75,6 +76,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         Role::DistrictAdmin => items.extend([
             item("/verification", "核销队列"),
             item("/overdue", "逾期督办"),
+            item("/notices", "通知"),
             item("/conflicts", "冲突"),
             item("/hazards", "隐患"),
             item("/stats", "统计"),

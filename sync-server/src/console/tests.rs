@@ -660,3 +660,53 @@ async fn photos_of_a_few_megabytes_pass_and_larger_ones_are_refused_by_the_polic
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     assert_eq!(status_of(&f, &id), Status::PendingReview);
 }
+
+#[tokio::test]
+async fn notices_are_listed_with_their_deliveries_within_the_supervisors_township() {
+    let f = fixture();
+    let a = report(&f, 0, "<script>alert(1)</script>配电箱");
+    let s = f.storage.as_ref();
+    let outlets = crate::notices::Outlets {
+        email: None,
+        webhook: Some(crate::notices::WebhookOutlet::new("http://127.0.0.1:9/hook", "s3cret").unwrap()),
+    };
+    // 28 days on: the 3-day reminder is due.
+    let later = Timestamp(Timestamp::now().0 + 28 * 86_400_000);
+    let made = crate::notices::make_due(s, &outlets, later).unwrap();
+    assert_eq!(made.iter().map(|n| n.key.clone()).collect::<Vec<_>>(), [format!("{a}/reminder_3")]);
+    let key = made[0].key.clone();
+    assert!(s.claim_notice_delivery(&key, "webhook", later, later).unwrap());
+    s.finish_notice_delivery(&key, "webhook", later, Err("connection refused".into()), later).unwrap();
+    // A notice of another township, which sup-chen does not see.
+    let mut other = made[0].clone();
+    other.key = "other/township".into();
+    other.hazard_id = "other".into();
+    other.kind = "township".into();
+    other.township = "周市镇".into();
+    other.summary.description = "周市镇的隐患".into();
+    assert!(s.insert_notice(&other).unwrap());
+
+    let sup = f.sign_in("sup-chen").await;
+    let page = f.send("GET", "/notices", &[(session::COOKIE, &sup)], None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("到期前 3 天提醒") && page.body.contains(&format!("data-notice=\"{key}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("发送失败 1 次") && page.body.contains("connection refused"), "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;") && !page.body.contains("<script>alert"), "user text is escaped");
+    assert!(!page.body.contains("周市镇的隐患"), "another township's notice is out of scope (R2)");
+    let admin = f.sign_in("admin-xu").await;
+    let page = f.send("GET", "/notices", &[(session::COOKIE, &admin)], None).await;
+    assert!(page.body.contains("周市镇的隐患") && page.body.contains("到期前 3 天提醒"), "{}", page.body);
+    assert!(page.body.contains("逾期：镇街督办"));
+    for who in ["ent-a", "insp-wang"] {
+        let c = f.sign_in(who).await;
+        assert_eq!(
+            f.send("GET", "/notices", &[(session::COOKIE, &c)], None).await.status,
+            StatusCode::FORBIDDEN,
+            "{who}"
+        );
+    }
+}

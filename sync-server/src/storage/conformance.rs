@@ -52,6 +52,7 @@ macro_rules! conformance_suite {
             failed_sign_ins_are_counted_atomically_and_forgotten,
             console_sessions_are_shared_expire_and_end,
             web_devices_are_bound_once_per_person,
+            notices_are_made_once_and_deliveries_retried_until_made,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -1120,4 +1121,75 @@ pub(super) fn console_sessions_are_shared_expire_and_end(h: &Harness) {
     assert!(other.delete_console_session(&new.id_hash).unwrap());
     assert_eq!(s.console_session(&new.id_hash).unwrap(), None);
     assert!(!s.delete_console_session(&new.id_hash).unwrap());
+}
+
+fn notice(hazard: &str, kind: &str, township: &str, at: Timestamp, outlets: &[&str]) -> Notice {
+    Notice {
+        key: format!("{hazard}/{kind}"),
+        hazard_id: hazard.into(),
+        kind: kind.into(),
+        township: township.into(),
+        summary: hazard_summary(hazard, "91320583MA1XXXXX0X", township, Status::Rectifying, 3),
+        created_at: at,
+        deliveries: outlets
+            .iter()
+            .map(|o| NoticeDelivery {
+                outlet: (*o).into(),
+                attempts: 0,
+                last_error: None,
+                last_attempt_at: None,
+                next_attempt_at: at,
+                delivered_at: None,
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn notices_are_made_once_and_deliveries_retried_until_made(h: &Harness) {
+    let s = h.storage.as_ref();
+    let first = notice("hd-1", "township", "周市镇", t(0), &["email", "webhook"]);
+    assert!(s.insert_notice(&first).unwrap());
+    // The same step again (another run, another process) changes nothing.
+    let again = notice("hd-1", "township", "周市镇", t(5), &["email"]);
+    assert!(!s.insert_notice(&again).unwrap());
+    assert!(!h.reopen.as_ref()().insert_notice(&again).unwrap());
+    assert!(s.insert_notice(&notice("hd-2", "reminder_7", "陆家镇", t(1), &["webhook"])).unwrap());
+    assert_eq!(
+        s.notices(None, 10).unwrap().iter().map(|n| n.key.as_str()).collect::<Vec<_>>(),
+        ["hd-2/reminder_7", "hd-1/township"]
+    );
+    assert_eq!(s.notices(Some("周市镇"), 10).unwrap(), vec![first.clone()]);
+    assert_eq!(s.notices(None, 1).unwrap().len(), 1);
+
+    // Due at t(1): both notices, oldest first.
+    let due = s.due_notice_deliveries(t(1), 10).unwrap();
+    assert_eq!(due.iter().map(|n| n.key.as_str()).collect::<Vec<_>>(), ["hd-1/township", "hd-2/reminder_7"]);
+    assert_eq!(s.due_notice_deliveries(t(0), 10).unwrap().len(), 1, "hd-2 is not due before it was made");
+    // One process claims a delivery; the other cannot take it too.
+    assert!(s.claim_notice_delivery("hd-1/township", "webhook", t(1), t(3)).unwrap());
+    assert!(!h.reopen.as_ref()().claim_notice_delivery("hd-1/township", "webhook", t(1), t(3)).unwrap());
+    s.finish_notice_delivery("hd-1/township", "webhook", t(2), Err("connection refused".into()), t(10)).unwrap();
+    assert!(s.claim_notice_delivery("hd-1/township", "email", t(1), t(3)).unwrap());
+    s.finish_notice_delivery("hd-1/township", "email", t(2), Ok(()), t(10)).unwrap();
+    let d = &s.notices(Some("周市镇"), 10).unwrap()[0].deliveries;
+    assert_eq!(d[0].outlet, "email");
+    assert_eq!((d[0].attempts, d[0].delivered_at), (1, Some(t(2))));
+    assert_eq!(d[1].outlet, "webhook");
+    assert_eq!((d[1].attempts, d[1].delivered_at, d[1].last_error.as_deref()), (1, None, Some("connection refused")));
+    assert_eq!(d[1].next_attempt_at, t(10));
+    // The failed one is kept, and due again only from its retry time.
+    assert!(s.due_notice_deliveries(t(9), 10).unwrap().iter().all(|n| n.key != "hd-1/township"));
+    assert!(!s.claim_notice_delivery("hd-1/township", "webhook", t(9), t(12)).unwrap());
+    assert!(s.due_notice_deliveries(t(10), 10).unwrap().iter().any(|n| n.key == "hd-1/township"));
+    assert!(s.claim_notice_delivery("hd-1/township", "webhook", t(10), t(12)).unwrap());
+    s.finish_notice_delivery("hd-1/township", "webhook", t(11), Ok(()), t(20)).unwrap();
+    let d = &s.notices(Some("周市镇"), 10).unwrap()[0].deliveries[1];
+    assert_eq!((d.attempts, d.delivered_at, d.last_error.as_deref()), (2, Some(t(11)), Some("connection refused")));
+    // Delivered is final: not due, not claimable, a late failure is refused.
+    assert!(s.due_notice_deliveries(t(100), 10).unwrap().iter().all(|n| n.key != "hd-1/township"));
+    assert!(!s.claim_notice_delivery("hd-1/township", "webhook", t(100), t(102)).unwrap());
+    assert!(matches!(
+        s.finish_notice_delivery("hd-1/township", "webhook", t(100), Err("late".into()), t(110)),
+        Err(StorageError::Invalid(_))
+    ));
 }

@@ -438,6 +438,37 @@ pub trait Storage: Send + Sync + 'static {
     /// or waits for a tablet's enrollment is a [`StorageError::Conflict`]; an
     /// unknown person [`StorageError::Invalid`].
     fn web_device(&self, device_id: &str, person_id: &str, actor: &str, now: Timestamp) -> Result<Device>;
+
+    // --- R10's notices (reminders and escalations) ---
+
+    /// Stores a notice and a pending delivery per outlet of
+    /// `notice.deliveries`, unless a notice of that key is stored already:
+    /// each step of the ladder is sent once per hidden danger, even with
+    /// several server processes computing notices at once. True if it was
+    /// new, false if nothing changed.
+    fn insert_notice(&self, notice: &Notice) -> Result<bool>;
+    /// Notices with their deliveries, newest first, at most `limit`: of one
+    /// township (a supervisor's view, R2), or all (`None`).
+    fn notices(&self, township: Option<&str>, limit: usize) -> Result<Vec<Notice>>;
+    /// Notices with a delivery not yet made whose next attempt is due at
+    /// `now`, oldest first, at most `limit` (deliveries made are in them too:
+    /// the caller picks the due ones).
+    fn due_notice_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<Notice>>;
+    /// Takes a due delivery for one attempt: moves its next attempt to
+    /// `lease_until` if it is still undelivered and due at `now`, so that
+    /// another server process does not send it at the same time. False when
+    /// another took it or it was delivered.
+    fn claim_notice_delivery(&self, key: &str, outlet: &str, now: Timestamp, lease_until: Timestamp) -> Result<bool>;
+    /// Records one attempt at `now`: delivered (`Ok`), or failed with its
+    /// error, to be tried again from `retry_at` (never dropped).
+    fn finish_notice_delivery(
+        &self,
+        key: &str,
+        outlet: &str,
+        now: Timestamp,
+        outcome: std::result::Result<(), String>,
+        retry_at: Timestamp,
+    ) -> Result<()>;
 }
 
 /// What [`Storage::web_device`] makes of the stored row of `device_id`.
@@ -458,6 +489,44 @@ pub struct LoginFailures {
     pub count: u32,
     /// When the last one happened.
     pub last_at: Timestamp,
+}
+
+/// A notice of R10's ladder for one hidden danger: made once per step
+/// (`key`), kept with its deliveries so that the console and operators see
+/// what was sent where and what still fails.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notice {
+    /// `<hidden danger id>/<step>`: what makes it sent once.
+    pub key: String,
+    /// The hidden danger.
+    pub hazard_id: String,
+    /// The step ([`paicha_core::hazard::NoticeKind::key`]: `reminder_7`, `township`...).
+    pub kind: String,
+    /// The hidden danger's township (who may see the notice, R2).
+    pub township: String,
+    /// The hidden danger as it was when the notice was made (the message's content).
+    pub summary: HazardSummary,
+    /// When it was made (server clock).
+    pub created_at: Timestamp,
+    /// One per outlet configured when it was made.
+    pub deliveries: Vec<NoticeDelivery>,
+}
+
+/// A notice's delivery to one outlet, with its attempts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeDelivery {
+    /// The outlet: `email` or `webhook`.
+    pub outlet: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// The last failure, if any (kept after a later success, for the record).
+    pub last_error: Option<String>,
+    /// When it was last tried.
+    pub last_attempt_at: Option<Timestamp>,
+    /// Not before this instant is it tried (again).
+    pub next_attempt_at: Timestamp,
+    /// When it was delivered; `None` while pending.
+    pub delivered_at: Option<Timestamp>,
 }
 
 /// A web console session as stored: the cookie's id only as its SHA-256, so

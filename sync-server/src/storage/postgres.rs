@@ -17,7 +17,8 @@
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
     template_conflict, to_json, visible_reference, web_device_of, AcceptedWrite, ConsoleSession, Device, Enrollment,
-    LogEntry, LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    LogEntry, LoginFailures, NewQuarantine, Notice, NoticeDelivery, Quarantined, Result, Storage, StorageError,
+    StoredDoc, SummaryQuery,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::{ToSql, Type};
@@ -41,6 +42,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/001_initial.sql"),
     include_str!("../../migrations/postgres/002_summaries.sql"),
     include_str!("../../migrations/postgres/003_console.sql"),
+    include_str!("../../migrations/postgres/004_notices.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -829,6 +831,145 @@ impl Storage for PostgresStorage {
         tx.commit()?;
         web_device_of(device_id, person_id, d)
     }
+
+    fn insert_notice(&self, n: &Notice) -> Result<bool> {
+        let summary = to_json(&n.summary)?;
+        let mut c = self.conn()?;
+        let mut tx = c.transaction()?;
+        let added = tx.execute(
+            "INSERT INTO notices(key, hazard_id, kind, township, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (key) DO NOTHING",
+            &[&n.key, &n.hazard_id, &n.kind, &n.township, &summary, &n.created_at.0],
+        )?;
+        if added == 0 {
+            return Ok(false);
+        }
+        for d in &n.deliveries {
+            tx.execute(
+                "INSERT INTO notice_deliveries(notice_key, outlet, attempts, last_error, last_attempt_at, next_attempt_at, delivered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &n.key,
+                    &d.outlet,
+                    &d.attempts,
+                    &d.last_error,
+                    &d.last_attempt_at.map(|t| t.0),
+                    &d.next_attempt_at.0,
+                    &d.delivered_at.map(|t| t.0),
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn notices(&self, township: Option<&str>, limit: usize) -> Result<Vec<Notice>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut c = self.conn()?;
+        let keys: Vec<String> = c
+            .query(
+                "SELECT key FROM notices WHERE ($1::TEXT IS NULL OR township = $1)
+                 ORDER BY created_at DESC, key LIMIT $2",
+                &[&township, &limit],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        notices_by_key(&mut c, &keys)
+    }
+
+    fn due_notice_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<Notice>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut c = self.conn()?;
+        let keys: Vec<String> = c
+            .query(
+                "SELECT n.key FROM notices n WHERE EXISTS (SELECT 1 FROM notice_deliveries d
+                     WHERE d.notice_key = n.key AND d.delivered_at IS NULL AND d.next_attempt_at <= $1)
+                 ORDER BY n.created_at, n.key LIMIT $2",
+                &[&now.0, &limit],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        notices_by_key(&mut c, &keys)
+    }
+
+    fn claim_notice_delivery(&self, key: &str, outlet: &str, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
+        let n = self.conn()?.execute(
+            "UPDATE notice_deliveries SET next_attempt_at = $4
+             WHERE notice_key = $1 AND outlet = $2 AND delivered_at IS NULL AND next_attempt_at <= $3",
+            &[&key, &outlet, &now.0, &lease_until.0],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn finish_notice_delivery(
+        &self,
+        key: &str,
+        outlet: &str,
+        now: Timestamp,
+        outcome: std::result::Result<(), String>,
+        retry_at: Timestamp,
+    ) -> Result<()> {
+        let mut c = self.conn()?;
+        let n = match outcome {
+            Ok(()) => c.execute(
+                "UPDATE notice_deliveries SET attempts = attempts + 1, last_attempt_at = $3, delivered_at = $3
+                 WHERE notice_key = $1 AND outlet = $2",
+                &[&key, &outlet, &now.0],
+            )?,
+            Err(e) => c.execute(
+                "UPDATE notice_deliveries SET attempts = attempts + 1, last_attempt_at = $3, last_error = $4,
+                     next_attempt_at = $5
+                 WHERE notice_key = $1 AND outlet = $2 AND delivered_at IS NULL",
+                &[&key, &outlet, &now.0, &e, &retry_at.0],
+            )?,
+        };
+        if n == 0 {
+            return Err(StorageError::Invalid(format!("no pending delivery of notice '{key}' to '{outlet}'")));
+        }
+        Ok(())
+    }
+}
+
+/// The notices of `keys`, in that order, with their deliveries.
+fn notices_by_key(c: &mut Client, keys: &[String]) -> Result<Vec<Notice>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let r = c.query_one(
+            "SELECT key, hazard_id, kind, township, summary, created_at FROM notices WHERE key = $1",
+            &[key],
+        )?;
+        let summary: String = r.try_get(4)?;
+        let deliveries = c
+            .query(
+                "SELECT outlet, attempts, last_error, last_attempt_at, next_attempt_at, delivered_at
+                 FROM notice_deliveries WHERE notice_key = $1 ORDER BY outlet",
+                &[key],
+            )?
+            .iter()
+            .map(|d| {
+                Ok(NoticeDelivery {
+                    outlet: d.try_get(0)?,
+                    attempts: d.try_get(1)?,
+                    last_error: d.try_get(2)?,
+                    last_attempt_at: d.try_get::<_, Option<i64>>(3)?.map(Timestamp),
+                    next_attempt_at: Timestamp(d.try_get(4)?),
+                    delivered_at: d.try_get::<_, Option<i64>>(5)?.map(Timestamp),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.push(Notice {
+            key: r.try_get(0)?,
+            hazard_id: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            township: r.try_get(3)?,
+            summary: from_json("notice summary", &summary)?,
+            created_at: Timestamp(r.try_get(5)?),
+            deliveries,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

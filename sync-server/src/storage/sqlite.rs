@@ -9,7 +9,8 @@
 use super::{
     bundled_templates, from_json, moved, same_heads, stored_kind, summary_columns, summary_of_stored,
     template_conflict, to_json, visible_reference, web_device_of, AcceptedWrite, ConsoleSession, Device, Enrollment,
-    LogEntry, LoginFailures, NewQuarantine, Quarantined, Result, Storage, StorageError, StoredDoc, SummaryQuery,
+    LogEntry, LoginFailures, NewQuarantine, Notice, NoticeDelivery, Quarantined, Result, Storage, StorageError,
+    StoredDoc, SummaryQuery,
 };
 use paicha_core::enterprise::Enterprise;
 use paicha_core::kinds::DocKind;
@@ -31,6 +32,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/004_templates.sql"),
     include_str!("../../migrations/sqlite/005_summaries.sql"),
     include_str!("../../migrations/sqlite/006_console.sql"),
+    include_str!("../../migrations/sqlite/007_notices.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -786,6 +788,144 @@ impl Storage for SqliteStorage {
             web_device_of(device_id, person_id, d)
         })
     }
+
+    fn insert_notice(&self, n: &Notice) -> Result<bool> {
+        let summary = to_json(&n.summary)?;
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let added = tx.execute(
+                "INSERT INTO notices(key, hazard_id, kind, township, summary, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(key) DO NOTHING",
+                params![n.key, n.hazard_id, n.kind, n.township, summary, n.created_at.0],
+            )?;
+            if added == 0 {
+                return Ok(false);
+            }
+            for d in &n.deliveries {
+                tx.execute(
+                    "INSERT INTO notice_deliveries(notice_key, outlet, attempts, last_error, last_attempt_at, next_attempt_at, delivered_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        n.key,
+                        d.outlet,
+                        d.attempts,
+                        d.last_error,
+                        d.last_attempt_at.map(|t| t.0),
+                        d.next_attempt_at.0,
+                        d.delivered_at.map(|t| t.0)
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn notices(&self, township: Option<&str>, limit: usize) -> Result<Vec<Notice>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let keys: Vec<String> = c
+                .prepare(
+                    "SELECT key FROM notices WHERE (?1 IS NULL OR township = ?1)
+                     ORDER BY created_at DESC, key LIMIT ?2",
+                )?
+                .query_map(params![township, limit], |r| r.get(0))?
+                .collect::<std::result::Result<_, _>>()?;
+            notices_by_key(c, &keys)
+        })
+    }
+
+    fn due_notice_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<Notice>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let keys: Vec<String> = c
+                .prepare(
+                    "SELECT n.key FROM notices n WHERE EXISTS (SELECT 1 FROM notice_deliveries d
+                         WHERE d.notice_key = n.key AND d.delivered_at IS NULL AND d.next_attempt_at <= ?1)
+                     ORDER BY n.created_at, n.key LIMIT ?2",
+                )?
+                .query_map(params![now.0, limit], |r| r.get(0))?
+                .collect::<std::result::Result<_, _>>()?;
+            notices_by_key(c, &keys)
+        })
+    }
+
+    fn claim_notice_delivery(&self, key: &str, outlet: &str, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE notice_deliveries SET next_attempt_at = ?4
+                 WHERE notice_key = ?1 AND outlet = ?2 AND delivered_at IS NULL AND next_attempt_at <= ?3",
+                params![key, outlet, now.0, lease_until.0],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn finish_notice_delivery(
+        &self,
+        key: &str,
+        outlet: &str,
+        now: Timestamp,
+        outcome: std::result::Result<(), String>,
+        retry_at: Timestamp,
+    ) -> Result<()> {
+        self.with(|c| {
+            let n = match outcome {
+                Ok(()) => c.execute(
+                    "UPDATE notice_deliveries SET attempts = attempts + 1, last_attempt_at = ?3, delivered_at = ?3
+                     WHERE notice_key = ?1 AND outlet = ?2",
+                    params![key, outlet, now.0],
+                )?,
+                Err(e) => c.execute(
+                    "UPDATE notice_deliveries SET attempts = attempts + 1, last_attempt_at = ?3, last_error = ?4,
+                         next_attempt_at = ?5
+                     WHERE notice_key = ?1 AND outlet = ?2 AND delivered_at IS NULL",
+                    params![key, outlet, now.0, e, retry_at.0],
+                )?,
+            };
+            if n == 0 {
+                return Err(StorageError::Invalid(format!("no pending delivery of notice '{key}' to '{outlet}'")));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The notices of `keys`, in that order, with their deliveries.
+fn notices_by_key(c: &Connection, keys: &[String]) -> Result<Vec<Notice>> {
+    let mut out = Vec::with_capacity(keys.len());
+    let mut notice =
+        c.prepare("SELECT key, hazard_id, kind, township, summary, created_at FROM notices WHERE key = ?1")?;
+    let mut deliveries = c.prepare(
+        "SELECT outlet, attempts, last_error, last_attempt_at, next_attempt_at, delivered_at
+         FROM notice_deliveries WHERE notice_key = ?1 ORDER BY outlet",
+    )?;
+    for key in keys {
+        let (key, hazard_id, kind, township, summary, created_at): (String, String, String, String, String, i64) =
+            notice.query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        let deliveries = deliveries
+            .query_map([&key], |r| {
+                Ok(NoticeDelivery {
+                    outlet: r.get(0)?,
+                    attempts: r.get(1)?,
+                    last_error: r.get(2)?,
+                    last_attempt_at: r.get::<_, Option<i64>>(3)?.map(Timestamp),
+                    next_attempt_at: Timestamp(r.get(4)?),
+                    delivered_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        out.push(Notice {
+            summary: from_json("notice summary", &summary)?,
+            key,
+            hazard_id,
+            kind,
+            township,
+            created_at: Timestamp(created_at),
+            deliveries,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -867,6 +1007,10 @@ mod tests {
                 "documents_township",
                 "enterprises",
                 "meta",
+                "notice_deliveries",
+                "notice_deliveries_pending",
+                "notices",
+                "notices_township",
                 "people",
                 "photo_refs",
                 "photo_refs_doc",
