@@ -171,30 +171,21 @@ pub fn due_notices(
     now: Timestamp,
     policy: &Policy,
 ) -> Vec<NoticeKind> {
-    if !status.is_open() {
-        return Vec::new();
+    // The ladder is [`escalation`]'s; only which reminder step was reached is added here.
+    match escalation(status, level, deadline, None, now, policy) {
+        Escalation::None | Escalation::VerificationLate { .. } => Vec::new(),
+        Escalation::Reminder { days_left } => policy
+            .at(now.cst_date())
+            .reminder_days_before
+            .iter()
+            .copied()
+            .filter(|&step| i64::from(step) >= days_left)
+            .min()
+            .map(|days_before| vec![NoticeKind::Reminder { days_before }])
+            .unwrap_or_default(),
+        Escalation::Township { .. } => vec![NoticeKind::Township],
+        Escalation::District { .. } => vec![NoticeKind::Township, NoticeKind::District],
     }
-    let p = policy.at(now.cst_date());
-    let overdue = overdue_days(status, deadline, now);
-    if overdue > 0 {
-        let district_after = match level {
-            Level::General => p.district_after_overdue_days_general,
-            Level::Major => p.district_after_overdue_days_major,
-        };
-        let mut due = vec![NoticeKind::Township];
-        if overdue > i64::from(district_after) {
-            due.push(NoticeKind::District);
-        }
-        return due;
-    }
-    let days_left = days_between(now.cst_date(), deadline);
-    p.reminder_days_before
-        .iter()
-        .copied()
-        .filter(|&step| i64::from(step) >= days_left)
-        .min()
-        .map(|days_before| vec![NoticeKind::Reminder { days_before }])
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
