@@ -200,7 +200,11 @@ pub async fn review_page(
 
 /// `GET /extensions`: open extension requests in scope (R9), each with the
 /// decision form.
-pub async fn extensions_page(State(st): State<ConsoleState>, headers: HeaderMap) -> Result<Response, ConsoleError> {
+pub async fn extensions_page(
+    State(st): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ConsoleError> {
     let who = signed_in(&st, &headers).await?;
     who.require_any(&[Role::Supervisor, Role::DistrictAdmin])?;
     let storage = st.storage.clone();
@@ -210,8 +214,9 @@ pub async fn extensions_page(State(st): State<ConsoleState>, headers: HeaderMap)
             .into_iter()
             .filter(|h| h.extension_requested)
             .collect();
+        let p = page_no(&q);
         let mut cases = vec![];
-        for s in list.iter().take(FULL_PER_PAGE) {
+        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
             cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
         }
         let v = who.viewer();
@@ -225,7 +230,7 @@ pub async fn extensions_page(State(st): State<ConsoleState>, headers: HeaderMap)
                     (extension_form(&v, &c.hazard, &i.to_string()))
                 }
             }
-            @if list.len() > cases.len() { p { "另有 " (list.len() - cases.len()) " 条，处理完以上申请后显示。" } }
+            (pager("/extensions", p, list.len(), FULL_PER_PAGE))
         };
         Ok(html_page(StatusCode::OK, page(&v, "/extensions", "延期申请", body)))
     })
@@ -234,15 +239,20 @@ pub async fn extensions_page(State(st): State<ConsoleState>, headers: HeaderMap)
 
 /// `GET /conflicts`: records with concurrent decisions waiting for a person
 /// (R14); both sides are on each record's page with the resolution form.
-pub async fn conflicts_page(State(st): State<ConsoleState>, headers: HeaderMap) -> Result<Response, ConsoleError> {
+pub async fn conflicts_page(
+    State(st): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ConsoleError> {
     let who = signed_in(&st, &headers).await?;
     who.require_any(&[Role::Supervisor, Role::DistrictAdmin])?;
     let storage = st.storage.clone();
     blocking(move || {
         let now = Timestamp::now();
         let list = hazards_in_scope(storage.as_ref(), &who.person, &[], true)?;
+        let p = page_no(&q);
         let mut cases = vec![];
-        for s in list.iter().take(FULL_PER_PAGE) {
+        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
             cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
         }
         let v = who.viewer();
@@ -256,6 +266,7 @@ pub async fn conflicts_page(State(st): State<ConsoleState>, headers: HeaderMap) 
                     (hazard_page::action_forms(&v, &c.hazard))
                 }
             }
+            (pager("/conflicts", p, list.len(), FULL_PER_PAGE))
         };
         Ok(html_page(StatusCode::OK, page(&v, "/conflicts", "冲突", body)))
     })
@@ -332,15 +343,20 @@ pub async fn overdue_page(
 /// `GET /verification`: major hidden dangers reviewed by their township and
 /// waiting for the district's verification (核销, R11), with the 10-day
 /// limit after a resumption request.
-pub async fn verification_page(State(st): State<ConsoleState>, headers: HeaderMap) -> Result<Response, ConsoleError> {
+pub async fn verification_page(
+    State(st): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ConsoleError> {
     let who = signed_in(&st, &headers).await?;
     who.require(Role::DistrictAdmin)?;
     let storage = st.storage.clone();
     blocking(move || {
         let now = Timestamp::now();
         let list = hazards_in_scope(storage.as_ref(), &who.person, &[Status::PendingVerification], false)?;
+        let p = page_no(&q);
         let mut cases = vec![];
-        for s in list.iter().take(FULL_PER_PAGE) {
+        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
             cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
         }
         let v = who.viewer();
@@ -361,6 +377,7 @@ pub async fn verification_page(State(st): State<ConsoleState>, headers: HeaderMa
                     (verify_form(&v, &c.hazard, &i.to_string()))
                 }
             }
+            (pager("/verification", p, list.len(), FULL_PER_PAGE))
         };
         Ok(html_page(StatusCode::OK, page(&v, "/verification", "核销队列", body)))
     })
