@@ -52,6 +52,22 @@ fn page_no(q: &HashMap<String, String>) -> usize {
     q.get("page").and_then(|p| p.parse::<usize>().ok()).filter(|p| *p >= 1).unwrap_or(1)
 }
 
+/// The records of page `page` of a queue, each loaded in full (photos,
+/// evidence, history) for its form; the other pages stay summaries.
+fn cases_on_page(
+    storage: &dyn Storage,
+    person: &Person,
+    list: &[HazardSummary],
+    page: usize,
+    now: Timestamp,
+) -> Result<Vec<hazard_page::CaseFile>, ConsoleError> {
+    list.iter()
+        .skip((page - 1) * FULL_PER_PAGE)
+        .take(FULL_PER_PAGE)
+        .map(|s| hazard_page::load(storage, person, &s.id, now))
+        .collect()
+}
+
 fn pager(path: &str, page: usize, total: usize, per: usize) -> Markup {
     let pages = total.div_ceil(per).max(1);
     html! {
@@ -165,10 +181,7 @@ pub async fn review_page(
         let now = Timestamp::now();
         let list = hazards_in_scope(storage.as_ref(), &who.person, &[Status::PendingReview], false)?;
         let p = page_no(&q);
-        let mut cases = vec![];
-        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
-            cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
-        }
+        let cases = cases_on_page(storage.as_ref(), &who.person, &list, p, now)?;
         let v = who.viewer();
         let body = html! {
             p { "本镇街待复查的隐患：核对整改前后照片和整改说明，通过（一般隐患销号，重大隐患报区里核销）或退回整改。" }
@@ -215,10 +228,7 @@ pub async fn extensions_page(
             .filter(|h| h.extension_requested)
             .collect();
         let p = page_no(&q);
-        let mut cases = vec![];
-        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
-            cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
-        }
+        let cases = cases_on_page(storage.as_ref(), &who.person, &list, p, now)?;
         let v = who.viewer();
         let body = html! {
             p { "企业的延期申请：一般隐患限一次、最多 30 天；重大隐患的延期由区里决定。" }
@@ -251,10 +261,7 @@ pub async fn conflicts_page(
         let now = Timestamp::now();
         let list = hazards_in_scope(storage.as_ref(), &who.person, &[], true)?;
         let p = page_no(&q);
-        let mut cases = vec![];
-        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
-            cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
-        }
+        let cases = cases_on_page(storage.as_ref(), &who.person, &list, p, now)?;
         let v = who.viewer();
         let body = html! {
             p { "两人离线时对同一隐患作出了不同决定。两项决定都保留在历史中，各设备按同一规则得出同一状态；请查看双方并记录处理意见。" }
@@ -355,10 +362,7 @@ pub async fn verification_page(
         let now = Timestamp::now();
         let list = hazards_in_scope(storage.as_ref(), &who.person, &[Status::PendingVerification], false)?;
         let p = page_no(&q);
-        let mut cases = vec![];
-        for s in list.iter().skip((p - 1) * FULL_PER_PAGE).take(FULL_PER_PAGE) {
-            cases.push(hazard_page::load(storage.as_ref(), &who.person, &s.id, now)?);
-        }
+        let cases = cases_on_page(storage.as_ref(), &who.person, &list, p, now)?;
         let v = who.viewer();
         let body = html! {
             p { "镇街复查通过的重大隐患，待区应急管理局核销（两级销号）。企业申请复产后须在规定日数内核销。" }
