@@ -200,6 +200,32 @@ impl RecordDoc {
         self.put_json("completion", completion)
     }
 
+    /// Writes a document's body (an order or a review opinion), once.
+    pub fn set_body<T: serde::Serialize>(&mut self, body: &T) -> Result<()> {
+        if self.get_str("body").is_some() {
+            return Err(doc_err(&self.id, "the body is written once"));
+        }
+        self.put_json("body", body)
+    }
+
+    /// The body of an order or a review opinion; a document without one is an error.
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T> {
+        self.get_json("body")?.ok_or_else(|| doc_err(&self.id, "the document has no body"))
+    }
+
+    /// Voids an order, once.
+    pub fn set_void(&mut self, void: &crate::documents::OrderVoid) -> Result<()> {
+        if self.get_str("void").is_some() {
+            return Err(doc_err(&self.id, "the order is voided already"));
+        }
+        self.put_json("void", void)
+    }
+
+    /// An order's void, if it was voided.
+    pub fn void(&self) -> Result<Option<crate::documents::OrderVoid>> {
+        self.get_json("void")
+    }
+
     /// The inspection held by this document.
     pub fn inspection(&self) -> Result<Inspection> {
         let header: InspectionHeader =

@@ -20,11 +20,15 @@ pub enum DocKind {
     Hazard,
     /// An inspection (检查记录): header, answers, completion.
     Inspection,
+    /// A rectification order (责令限期整改指令书): body, and a void if voided.
+    Order,
+    /// A review opinion (整改复查意见书): body.
+    ReviewOpinion,
 }
 
 /// A record kind this code does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown record kind '{0}'; the kinds are hazard, inspection")]
+#[error("unknown record kind '{0}'; the kinds are hazard, inspection, order, review_opinion")]
 pub struct UnknownKind(pub String);
 
 /// What a root key of a record holds.
@@ -42,6 +46,10 @@ pub enum KeyClass {
     Answer,
     /// `completion`: an inspection's completion.
     Completion,
+    /// `body`: a document's content, written once.
+    Body,
+    /// `void`: an order's void, written once.
+    Void,
 }
 
 impl KeyClass {
@@ -63,13 +71,15 @@ impl KeyClass {
 
 impl DocKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [DocKind; 2] = [DocKind::Hazard, DocKind::Inspection];
+    pub const ALL: [DocKind; 4] = [DocKind::Hazard, DocKind::Inspection, DocKind::Order, DocKind::ReviewOpinion];
 
     /// The name used in documents, on the wire and in tables.
     pub fn as_str(self) -> &'static str {
         match self {
             DocKind::Hazard => "hazard",
             DocKind::Inspection => "inspection",
+            DocKind::Order => "order",
+            DocKind::ReviewOpinion => "review_opinion",
         }
     }
 
@@ -93,6 +103,12 @@ impl DocKind {
                 "completion" => Some(KeyClass::Completion),
                 _ => parse_answer_key(key).map(|_| KeyClass::Answer),
             },
+            DocKind::Order => match key {
+                "body" => Some(KeyClass::Body),
+                "void" => Some(KeyClass::Void),
+                _ => None,
+            },
+            DocKind::ReviewOpinion => (key == "body").then_some(KeyClass::Body),
         }
     }
 
@@ -101,6 +117,8 @@ impl DocKind {
         match self {
             DocKind::Hazard => &["hazards"],
             DocKind::Inspection => &["inspections", "inspection_answers"],
+            DocKind::Order => &["orders"],
+            DocKind::ReviewOpinion => &["review_opinions"],
         }
     }
 }
@@ -155,8 +173,8 @@ mod tests {
             assert_eq!(DocKind::parse(k.as_str()), Ok(k));
         }
         assert_eq!(
-            DocKind::parse("order").unwrap_err().to_string(),
-            "unknown record kind 'order'; the kinds are hazard, inspection"
+            DocKind::parse("notice").unwrap_err().to_string(),
+            "unknown record kind 'notice'; the kinds are hazard, inspection, order, review_opinion"
         );
     }
 
@@ -170,6 +188,10 @@ mod tests {
         assert_eq!(DocKind::Inspection.key_class("answer/DE-01#0"), None);
         assert_eq!(DocKind::Inspection.key_class("answer/DE-01#02"), None);
         assert_eq!(DocKind::Inspection.key_class("ev/x"), None);
+        assert_eq!(DocKind::Order.key_class("body"), Some(KeyClass::Body));
+        assert_eq!(DocKind::Order.key_class("void"), Some(KeyClass::Void));
+        assert_eq!(DocKind::ReviewOpinion.key_class("void"), None);
+        assert_eq!(DocKind::ReviewOpinion.key_class("header"), None);
         assert_eq!(parse_answer_key(&answer_key("DE-01", 3)), Some(("DE-01", 3)));
         assert_eq!(parse_answer_key(&answer_key("DE-01", 0)), Some(("DE-01", 0)));
     }

@@ -31,6 +31,7 @@ pub mod actions;
 pub mod credit_code;
 pub mod demo;
 pub mod doc;
+pub mod documents;
 pub mod enterprise;
 pub mod error;
 pub mod hazard;

@@ -49,6 +49,31 @@ pub struct PolicyVersion {
     pub inspection_interval_months: InspectionIntervals,
     /// Largest accepted photo, in bytes (provincial interfaces cap at 5 MB).
     pub max_photo_bytes: u64,
+    /// The offices that issue enforcement documents (§4), by township: their
+    /// name, the prefix of their document numbers, and the government and
+    /// court an enterprise may turn to. Read by
+    /// [`crate::documents::office_for`].
+    #[serde(default)]
+    pub offices: Vec<Office>,
+}
+
+/// An office that issues rectification orders and review opinions (§4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Office {
+    /// The township it serves, or `*` for every township without its own
+    /// entry. `{township}` in the texts below is replaced by the township.
+    pub township: String,
+    /// Its full name, printed at the head of its documents (for example
+    /// `{township}人民政府`).
+    pub name: String,
+    /// The part of a document number before the year (for example
+    /// `{township}应急责改`): numbers are unique per prefix and year (R15).
+    pub number_prefix: String,
+    /// The government that hears an application for administrative
+    /// reconsideration (60 days).
+    pub reconsideration_government: String,
+    /// The court that hears an administrative suit (6 months).
+    pub court: String,
 }
 
 /// Routine inspection interval per risk colour, in months.
@@ -97,6 +122,13 @@ impl Default for Policy {
                 max_suspension_months: 6,
                 inspection_interval_months: InspectionIntervals { red: 1, orange: 3, yellow: 6, blue: 12 },
                 max_photo_bytes: 5 * 1024 * 1024,
+                offices: vec![Office {
+                    township: "*".into(),
+                    name: "{township}人民政府".into(),
+                    number_prefix: "{township}应急责改".into(),
+                    reconsideration_government: "昆山市人民政府".into(),
+                    court: "昆山市人民法院".into(),
+                }],
             }],
         }
     }
@@ -125,6 +157,25 @@ impl Policy {
             }
             if v.max_photo_bytes == 0 {
                 return Err(format!("policy from {}: max_photo_bytes is 0", v.effective_from));
+            }
+            for o in &v.offices {
+                for (what, text) in [
+                    ("township", &o.township),
+                    ("name", &o.name),
+                    ("number_prefix", &o.number_prefix),
+                    ("reconsideration_government", &o.reconsideration_government),
+                    ("court", &o.court),
+                ] {
+                    if text.trim().is_empty() {
+                        return Err(format!("policy from {}: an office has an empty {what}", v.effective_from));
+                    }
+                }
+                if o.number_prefix.contains(['〔', '〕', '-']) {
+                    return Err(format!(
+                        "policy from {}: office prefix '{}' may not hold 〔, 〕 or -",
+                        v.effective_from, o.number_prefix
+                    ));
+                }
             }
         }
         Ok(())

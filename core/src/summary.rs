@@ -212,6 +212,43 @@ pub enum Summary {
     Hazard(HazardSummary),
     /// An inspection.
     Inspection(InspectionSummary),
+    /// A rectification order: the document itself (it is small and never
+    /// changes) and its void.
+    Order(OrderSummary),
+    /// A review opinion: the document itself.
+    ReviewOpinion(crate::documents::ReviewOpinion),
+}
+
+/// A rectification order as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    /// The order.
+    pub order: crate::documents::RectificationOrder,
+    /// Its void, if voided.
+    pub void: Option<crate::documents::OrderVoid>,
+}
+
+impl Summary {
+    /// The kind of record summarised.
+    pub fn kind(&self) -> crate::kinds::DocKind {
+        use crate::kinds::DocKind;
+        match self {
+            Summary::Hazard(_) => DocKind::Hazard,
+            Summary::Inspection(_) => DocKind::Inspection,
+            Summary::Order(_) => DocKind::Order,
+            Summary::ReviewOpinion(_) => DocKind::ReviewOpinion,
+        }
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Summary::Hazard(h) => &h.id,
+            Summary::Inspection(i) => &i.id,
+            Summary::Order(o) => &o.order.id,
+            Summary::ReviewOpinion(o) => &o.id,
+        }
+    }
 }
 
 #[cfg(test)]

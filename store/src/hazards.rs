@@ -239,7 +239,7 @@ pub(super) fn project(conn: &Connection, h: &Hazard, now: Timestamp) -> Result<(
 }
 
 /// A record id: a UUID, unique across every tablet of the province.
-pub(super) fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 

@@ -25,6 +25,7 @@
 
 pub mod client;
 mod docs;
+mod documents;
 pub mod error;
 mod hazards;
 mod inspections;
@@ -33,6 +34,7 @@ mod reference;
 pub mod schema;
 mod sync;
 
+pub use documents::SignatureInput;
 pub use error::{Error, Result};
 pub use hazards::{HazardFilter, HazardRow, NewHazard};
 pub use inspections::{CompletionReport, InspectionRow, ItemRow, NewAnswer, NewInspection};

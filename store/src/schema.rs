@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("003_sync", include_str!("migrations/003_sync.sql")),
     ("004_photo_sync", include_str!("migrations/004_photo_sync.sql")),
     ("005_receipts", include_str!("migrations/005_receipts.sql")),
+    ("006_documents", include_str!("migrations/006_documents.sql")),
 ];
 
 /// The schema version this code writes.

@@ -2,7 +2,7 @@
 //! server's answer in one transaction, so a sync killed at any point resumes
 //! from a consistent state (the cursor moves with the data it covers).
 
-use super::{docs, hazards, inspections, photos, reference, Store};
+use super::{docs, documents, hazards, inspections, photos, reference, Store};
 use crate::error::{Error, Result};
 use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::hazard::fold;
@@ -292,6 +292,18 @@ impl Store {
                 let insp = doc.inspection()?;
                 inspections::project_inspection(conn, &insp)?;
                 insp.answers.values().flat_map(|a| a.photos.iter().cloned()).collect()
+            }
+            DocKind::Order => {
+                let order: paicha_core::documents::RectificationOrder = doc.body()?;
+                let photos = order.signatures.iter().map(|s| s.image.clone()).collect();
+                let summary = paicha_core::summary::OrderSummary { order, void: doc.void()? };
+                documents::project_order(conn, &summary)?;
+                photos
+            }
+            DocKind::ReviewOpinion => {
+                let opinion: paicha_core::documents::ReviewOpinion = doc.body()?;
+                documents::project_opinion(conn, &opinion)?;
+                opinion.signatures.iter().map(|s| s.image.clone()).collect()
             }
         };
         // Photos of records from other tablets: fetched after the records.

@@ -604,7 +604,7 @@ fn hazard_summaries(
         .into_iter()
         .filter_map(|s| match s {
             paicha_core::summary::Summary::Hazard(h) => Some(h),
-            paicha_core::summary::Summary::Inspection(_) => None,
+            _ => None,
         })
         .collect())
 }

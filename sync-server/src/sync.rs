@@ -9,6 +9,7 @@ use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::inspection::Inspection;
 use paicha_core::people::Person;
 use paicha_core::people::Person as RegistryPerson;
+use paicha_core::summary::{OrderSummary, Summary};
 use paicha_core::sync::validate::{validate_upload, Clocks, LookupError, ServerView, UploadError, Uploader};
 use paicha_core::sync::wire::{Bytes, DocAck, DocChanges, DocRefusal, Receipt, SyncRequest, SyncResponse};
 use paicha_core::template::Template;
@@ -36,11 +37,20 @@ struct Pending {
     uploaded: Vec<u8>,
 }
 
-/// What validation may ask the server: its storage, and the inspections
-/// accepted earlier in the same request (not committed yet).
+/// Records accepted earlier in the same request (not committed yet), which
+/// later uploads of the request may refer to.
+#[derive(Default)]
+struct PendingRecords {
+    inspections: HashMap<String, Inspection>,
+    hazards: HashMap<String, paicha_core::hazard::Hazard>,
+    orders: HashMap<String, OrderSummary>,
+}
+
+/// What validation may ask the server: its storage, and the records
+/// accepted earlier in the same request.
 struct View<'a> {
     storage: &'a dyn Storage,
-    pending: &'a HashMap<String, Inspection>,
+    pending: &'a PendingRecords,
 }
 
 fn lookup(e: StorageError) -> LookupError {
@@ -55,10 +65,53 @@ impl ServerView for View<'_> {
         self.storage.enterprise_township(credit_code).map_err(lookup)
     }
     fn inspection(&self, id: &str) -> Result<Option<Inspection>, LookupError> {
-        match self.pending.get(id) {
+        match self.pending.inspections.get(id) {
             Some(i) => Ok(Some(i.clone())),
             None => self.storage.inspection(id).map_err(lookup),
         }
+    }
+    fn hazard(&self, id: &str) -> Result<Option<paicha_core::hazard::Hazard>, LookupError> {
+        if let Some(h) = self.pending.hazards.get(id) {
+            return Ok(Some(h.clone()));
+        }
+        let Some(d) = self.storage.document(id).map_err(lookup)? else { return Ok(None) };
+        if d.kind != DocKind::Hazard {
+            return Ok(None);
+        }
+        let mut doc = RecordDoc::empty(id, &[0; 16]);
+        doc.apply(&d.snapshot).map_err(|e| LookupError(format!("stored record {id}: {e}")))?;
+        let events = doc.events().map_err(|e| LookupError(format!("stored record {id}: {e}")))?;
+        Ok(paicha_core::hazard::fold(id, &events))
+    }
+    fn order(&self, id: &str) -> Result<Option<OrderSummary>, LookupError> {
+        if let Some(o) = self.pending.orders.get(id) {
+            return Ok(Some(o.clone()));
+        }
+        let Some(d) = self.storage.document(id).map_err(lookup)? else { return Ok(None) };
+        if d.kind != DocKind::Order {
+            return Ok(None);
+        }
+        let mut doc = RecordDoc::empty(id, &[0; 16]);
+        let bad = |e: paicha_core::DocError| LookupError(format!("stored order {id}: {e}"));
+        doc.apply(&d.snapshot).map_err(bad)?;
+        Ok(Some(OrderSummary { order: doc.body().map_err(bad)?, void: doc.void().map_err(bad)? }))
+    }
+    fn orders_in_township(&self, township: &str) -> Result<Vec<OrderSummary>, LookupError> {
+        let mut q = crate::storage::SummaryQuery::all(DocKind::Order);
+        q.township = Some(township);
+        let mut out: Vec<OrderSummary> = self
+            .storage
+            .summaries(&q)
+            .map_err(lookup)?
+            .into_iter()
+            .filter_map(|s| match s {
+                Summary::Order(o) => Some(o),
+                _ => None,
+            })
+            .filter(|o| !self.pending.orders.contains_key(&o.order.id))
+            .collect();
+        out.extend(self.pending.orders.values().filter(|o| o.order.enterprise.township == township).cloned());
+        Ok(out)
     }
     fn template(&self, id: &str, version: u32) -> Result<Option<Template>, LookupError> {
         self.storage.template(id, version).map_err(lookup)
@@ -97,7 +150,7 @@ fn validate_all(
     uploads: &[&paicha_core::sync::wire::DocUpload],
     now: Timestamp,
 ) -> Result<Validated, ServerError> {
-    let mut pending_inspections: HashMap<String, Inspection> = HashMap::new();
+    let mut pending = PendingRecords::default();
     let mut out = Validated { accepted: vec![], refused: vec![], quarantine: vec![], docs: vec![] };
     let mut seen = std::collections::HashSet::new();
     for (i, up) in uploads.iter().enumerate() {
@@ -123,11 +176,17 @@ fn validate_all(
             None => None,
         };
         let heads_before = server_doc.as_mut().map(|d| d.heads()).unwrap_or_default();
-        let view = View { storage, pending: &pending_inspections };
+        let view = View { storage, pending: &pending };
         match validate_upload(server_doc.as_mut(), up, who, policy, &view, clocks, MAX_DOC_BYTES) {
             Ok(mut ok) => {
                 if let Some(i) = ok.inspection.take() {
-                    pending_inspections.insert(up.doc_id.clone(), i);
+                    pending.inspections.insert(up.doc_id.clone(), i);
+                }
+                if let Some(h) = ok.hazard.take() {
+                    pending.hazards.insert(up.doc_id.clone(), h);
+                }
+                if let Summary::Order(o) = &ok.summary {
+                    pending.orders.insert(up.doc_id.clone(), o.clone());
                 }
                 let heads = ok.doc.heads();
                 let acked: Vec<Receipt> =
@@ -276,7 +335,15 @@ pub fn exchange(
     let clocks = Clocks { server_now: now, device_offset_ms: req.device_time.map(|d| d.saturating_sub(now.0)) };
     // Inspections first: a report raised in an inspection is checked against it.
     let mut uploads: Vec<&paicha_core::sync::wire::DocUpload> = req.uploads.iter().collect();
-    uploads.sort_by_key(|u| u.kind != DocKind::Inspection.as_str());
+    // Inspections before the hidden dangers they raise, hidden dangers
+    // before the orders that list them, orders before their opinions.
+    uploads.sort_by_key(|u| match DocKind::parse(&u.kind) {
+        Ok(DocKind::Inspection) => 0,
+        Ok(DocKind::Hazard) => 1,
+        Ok(DocKind::Order) => 2,
+        Ok(DocKind::ReviewOpinion) => 3,
+        Err(_) => 4,
+    });
     // A poll uploads nothing: no policy to read, nothing to validate or write.
     let (accepted, refused) = if uploads.is_empty() {
         (vec![], vec![])

@@ -29,6 +29,7 @@
 
 use super::wire::DocUpload;
 use crate::doc::{RawValue, RecordDoc};
+use crate::documents::{check_opinion, check_order, check_void, OrderVoid, RectificationOrder, ReviewOpinion};
 use crate::hazard::{canonical_order, fold, Action, Event, Hazard};
 use crate::inspection::{
     check_answer_by, check_completion, check_start, Answer, Completion, Inspection, InspectionHeader,
@@ -37,7 +38,7 @@ use crate::kinds::{parse_answer_key, DocKind, KeyClass};
 use crate::people::{Actor, Person};
 use crate::policy::Policy;
 use crate::reporting::{check_criteria_met, check_report, Source};
-use crate::summary::{HazardSummary, InspectionSummary, Summary};
+use crate::summary::{HazardSummary, InspectionSummary, OrderSummary, Summary};
 use crate::template::Template;
 use crate::time::Timestamp;
 use crate::workflow::{decide, Context};
@@ -73,6 +74,13 @@ pub trait ServerView {
     fn template(&self, id: &str, version: u32) -> Result<Option<Template>, LookupError>;
     /// When the server received each event of a record it holds (R1).
     fn receipts(&self, doc_id: &str) -> Result<HashMap<String, Timestamp>, LookupError>;
+    /// A hidden danger the server holds, folded (an order lists it).
+    fn hazard(&self, id: &str) -> Result<Option<Hazard>, LookupError>;
+    /// An order the server holds, with its void (an opinion cites it).
+    fn order(&self, id: &str) -> Result<Option<OrderSummary>, LookupError>;
+    /// Every order of a township's enterprises, voided ones included: a
+    /// number is used once (R15).
+    fn orders_in_township(&self, township: &str) -> Result<Vec<OrderSummary>, LookupError>;
 }
 
 /// Why an upload is refused: a rule number or a check name, and a message.
@@ -135,6 +143,8 @@ pub struct Accepted {
     pub photos: Vec<String>,
     /// The inspection as accepted, for reports later in the same request.
     pub inspection: Option<Inspection>,
+    /// The hidden danger as accepted, for orders later in the same request.
+    pub hazard: Option<Hazard>,
     /// The record's projection after the upload, stored with it so that
     /// server lists never load documents.
     pub summary: Summary,
@@ -277,6 +287,7 @@ pub fn validate_upload(
                 photos,
                 summary: Summary::Hazard(HazardSummary::of(&h)),
                 inspection: None,
+                hazard: Some(h),
             })
         }
         DocKind::Inspection => {
@@ -382,9 +393,156 @@ pub fn validate_upload(
                 photos,
                 summary: Summary::Inspection(InspectionSummary::of(&inspection)),
                 inspection: Some(inspection),
+                hazard: None,
+            })
+        }
+        DocKind::Order => {
+            let order: RectificationOrder = body_of(&single("body")?)?;
+            if order.id != upload.doc_id {
+                return refuse("format", "the body names another order");
+            }
+            let void: Option<OrderVoid> = match values.get("void").map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([RawValue::Str(v)]) => Some(body_of(v)?),
+                Some(_) => return refuse("R1", "the order was voided twice concurrently"),
+            };
+            if !new_values("body").is_empty() {
+                check_new_order(&order, who, policy, view, clocks, tolerance_ms)?;
+            }
+            if let Some(v) = &void {
+                if !new_values("void").is_empty() {
+                    check_void(&order, v, who.person)?;
+                    if v.device_id != who.device_id {
+                        return refuse("R1", format!("the void names device {}, not {}", v.device_id, who.device_id));
+                    }
+                    check_not_future(v.at, clocks.device_offset_ms.unwrap_or(0), clocks, tolerance_ms, "the void")?;
+                }
+            }
+            if !who.person.in_scope(&order.enterprise.credit_code, &order.enterprise.township) {
+                return refuse("R2", format!("{} has no scope over order {}", who.person.id, order.number));
+            }
+            Ok(Accepted {
+                enterprise: order.enterprise.credit_code.clone(),
+                township: order.enterprise.township.clone(),
+                doc: fork,
+                kind,
+                new_events: vec![],
+                skewed: vec![],
+                changed,
+                photos: order.photos(),
+                summary: Summary::Order(OrderSummary { order, void }),
+                inspection: None,
+                hazard: None,
+            })
+        }
+        DocKind::ReviewOpinion => {
+            let opinion: ReviewOpinion = body_of(&single("body")?)?;
+            if opinion.id != upload.doc_id {
+                return refuse("format", "the body names another review opinion");
+            }
+            if !new_values("body").is_empty() {
+                let order = view.order(&opinion.order_id)?;
+                check_opinion(
+                    &ReviewOpinion { reviewed_by: who.person.clone(), ..opinion.clone() },
+                    who.person,
+                    who.device_id,
+                    order.as_ref().map(|o| (&o.order, o.void.is_some())),
+                )?;
+                if opinion.reviewed_by.id != who.person.id {
+                    return refuse(
+                        "R1",
+                        format!("the opinion names {} as reviewer, not {}", opinion.reviewed_by.id, who.person.id),
+                    );
+                }
+                check_not_future(
+                    opinion.reviewed_at,
+                    clocks.device_offset_ms.unwrap_or(0),
+                    clocks,
+                    tolerance_ms,
+                    "the review opinion",
+                )?;
+            }
+            if !who.person.in_scope(&opinion.enterprise.credit_code, &opinion.enterprise.township) {
+                return refuse("R2", format!("{} has no scope over review opinion {}", who.person.id, opinion.id));
+            }
+            let mut opinion = opinion;
+            if let Some(known) = view.person(&opinion.reviewed_by.id)? {
+                opinion.reviewed_by = known;
+            }
+            Ok(Accepted {
+                enterprise: opinion.enterprise.credit_code.clone(),
+                township: opinion.enterprise.township.clone(),
+                doc: fork,
+                kind,
+                new_events: vec![],
+                skewed: vec![],
+                changed,
+                photos: opinion.photos(),
+                summary: Summary::ReviewOpinion(opinion),
+                inspection: None,
+                hazard: None,
             })
         }
     }
+}
+
+/// A document's JSON; unreadable is a format refusal.
+fn body_of<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, UploadError> {
+    serde_json::from_str(json).or_else(|e| refuse("format", format!("body: {e}")))
+}
+
+/// The checks of a newly uploaded order, on the registry's data: its
+/// inspectors as the registry knows them, the hidden dangers as the server
+/// holds them, and a number no other order holds (R15).
+fn check_new_order(
+    order: &RectificationOrder,
+    who: &Uploader,
+    policy: &Policy,
+    view: &dyn ServerView,
+    clocks: Clocks,
+    tolerance_ms: i64,
+) -> Result<(), UploadError> {
+    for claimed in &order.inspectors {
+        let Some(known) = view.person(&claimed.id)? else {
+            return refuse("§2", format!("inspector {} is not a person of the registry", claimed.id));
+        };
+        if known != *claimed {
+            return refuse(
+                "§4",
+                format!(
+                    "the order prints {}'s name, role or certificate number differently from the registry",
+                    claimed.id
+                ),
+            );
+        }
+    }
+    match view.enterprise_township(&order.enterprise.credit_code)? {
+        Some(t) if t == order.enterprise.township => {}
+        _ => {
+            return refuse(
+                "R2",
+                format!(
+                    "enterprise {} is not registered in {}",
+                    order.enterprise.credit_code, order.enterprise.township
+                ),
+            )
+        }
+    }
+    let mut hazards = vec![];
+    for listed in &order.hazards {
+        if let Some(h) = view.hazard(&listed.hazard_id)? {
+            hazards.push(h);
+        }
+    }
+    check_order(order, who.person, who.device_id, &hazards, policy)?;
+    if let Some(other) = view
+        .orders_in_township(&order.enterprise.township)?
+        .into_iter()
+        .find(|o| o.order.number == order.number && o.order.id != order.id)
+    {
+        return refuse("R15", format!("number {} is already held by order {}", order.number, other.order.id));
+    }
+    check_not_future(order.issued_at, clocks.device_offset_ms.unwrap_or(0), clocks, tolerance_ms, "the order")
 }
 
 /// A device time, read on the server's clock, must not lie in the future.
@@ -644,6 +802,10 @@ pub struct MemoryView {
     pub templates: HashMap<(String, u32), Template>,
     /// Receipt times by record, then event.
     pub receipts: HashMap<String, HashMap<String, Timestamp>>,
+    /// Accepted hidden dangers by id.
+    pub hazards: HashMap<String, Hazard>,
+    /// Accepted orders by id.
+    pub orders: HashMap<String, OrderSummary>,
 }
 
 impl MemoryView {
@@ -680,5 +842,14 @@ impl ServerView for MemoryView {
     }
     fn receipts(&self, doc_id: &str) -> Result<HashMap<String, Timestamp>, LookupError> {
         Ok(self.receipts.get(doc_id).cloned().unwrap_or_default())
+    }
+    fn hazard(&self, id: &str) -> Result<Option<Hazard>, LookupError> {
+        Ok(self.hazards.get(id).cloned())
+    }
+    fn order(&self, id: &str) -> Result<Option<OrderSummary>, LookupError> {
+        Ok(self.orders.get(id).cloned())
+    }
+    fn orders_in_township(&self, township: &str) -> Result<Vec<OrderSummary>, LookupError> {
+        Ok(self.orders.values().filter(|o| o.order.enterprise.township == township).cloned().collect())
     }
 }

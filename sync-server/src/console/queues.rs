@@ -43,7 +43,7 @@ pub fn hazards_in_scope(
         .into_iter()
         .filter_map(|s| match s {
             Summary::Hazard(h) => Some(h),
-            Summary::Inspection(_) => None,
+            _ => None,
         })
         .collect())
 }

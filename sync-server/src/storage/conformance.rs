@@ -154,14 +154,7 @@ fn inspection_summary(id: &str, enterprise: &str, township: &str) -> InspectionS
 
 /// Hidden dangers listed by `q`, by id.
 fn listed(s: &dyn Storage, q: &SummaryQuery<'_>) -> Vec<String> {
-    s.summaries(q)
-        .unwrap()
-        .into_iter()
-        .map(|x| match x {
-            Summary::Hazard(h) => h.id,
-            Summary::Inspection(i) => i.id,
-        })
-        .collect()
+    s.summaries(q).unwrap().into_iter().map(|x| x.id().to_string()).collect()
 }
 
 fn heads(list: &[&str]) -> Vec<String> {

@@ -199,6 +199,22 @@ pub(crate) fn summary_columns(s: &Summary) -> Result<SummaryColumns> {
             sort_key: i.started_at.0,
             json,
         },
+        Summary::Order(o) => SummaryColumns {
+            township: o.order.enterprise.township.clone(),
+            enterprise: o.order.enterprise.credit_code.clone(),
+            status: Some(if o.void.is_some() { "voided" } else { "issued" }),
+            open_conflicts: 0,
+            sort_key: o.order.issued_at.0,
+            json,
+        },
+        Summary::ReviewOpinion(r) => SummaryColumns {
+            township: r.enterprise.township.clone(),
+            enterprise: r.enterprise.credit_code.clone(),
+            status: None,
+            open_conflicts: 0,
+            sort_key: r.reviewed_at.0,
+            json,
+        },
     })
 }
 
@@ -214,6 +230,11 @@ pub(crate) fn summary_of_stored(id: &str, kind: DocKind, snapshot: &[u8]) -> Res
             paicha_core::hazard::fold(id, &events).map(|h| Summary::Hazard(HazardSummary::of(&h)))
         }
         DocKind::Inspection => Some(Summary::Inspection(InspectionSummary::of(&doc.inspection().map_err(unreadable)?))),
+        DocKind::Order => Some(Summary::Order(paicha_core::summary::OrderSummary {
+            order: doc.body().map_err(unreadable)?,
+            void: doc.void().map_err(unreadable)?,
+        })),
+        DocKind::ReviewOpinion => Some(Summary::ReviewOpinion(doc.body().map_err(unreadable)?)),
     })
 }
 

@@ -24,7 +24,6 @@ use ::postgres::error::SqlState;
 use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row};
 use paicha_core::enterprise::Enterprise;
-use paicha_core::kinds::DocKind;
 use paicha_core::people::Person;
 use paicha_core::policy::Policy;
 use paicha_core::summary::Summary;
@@ -164,10 +163,7 @@ pub(super) fn after_migration(tx: &mut impl GenericClient, version: i64) -> Resu
 
 fn put_summary(tx: &mut impl GenericClient, doc_id: &str, s: &Summary) -> Result<()> {
     let col = summary_columns(s)?;
-    let kind = match s {
-        Summary::Hazard(_) => DocKind::Hazard,
-        Summary::Inspection(_) => DocKind::Inspection,
-    };
+    let kind = s.kind();
     tx.execute(
         "INSERT INTO summaries(doc_id, kind, township, enterprise, status, open_conflicts, sort_key, summary)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

@@ -13,7 +13,6 @@ use super::{
     StoredDoc, SummaryQuery,
 };
 use paicha_core::enterprise::Enterprise;
-use paicha_core::kinds::DocKind;
 use paicha_core::people::Person;
 use paicha_core::policy::Policy;
 use paicha_core::summary::Summary;
@@ -109,10 +108,7 @@ pub(super) fn after_migration(tx: &Connection, version: i64) -> Result<()> {
 
 fn put_summary(c: &Connection, doc_id: &str, s: &Summary) -> Result<()> {
     let col = summary_columns(s)?;
-    let kind = match s {
-        Summary::Hazard(_) => DocKind::Hazard,
-        Summary::Inspection(_) => DocKind::Inspection,
-    };
+    let kind = s.kind();
     c.prepare_cached(
         "INSERT INTO summaries(doc_id, kind, township, enterprise, status, open_conflicts, sort_key, summary)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
