@@ -12,6 +12,25 @@
 //! - a uniform integer in `[0, n)` is drawn by rejection: let
 //!   `limit = 2^64 - (2^64 mod n)`; draw `x` until `x < limit`; return
 //!   `x mod n`. Every call draws at least once, even for `n = 1`.
+//!
+//! Test vectors (also in docs/planning.md and core/tests/golden_plan.rs):
+//!
+//! ```
+//! use paicha_core::planning::rng::SeedStream;
+//! let mut s = SeedStream::new("abc");
+//! let first: Vec<u64> = (0..5).map(|_| s.next_u64()).collect();
+//! assert_eq!(
+//!     first,
+//!     [0xaa6d11d09d940063, 0x80cda0a628045e79, 0x82484af82071927c, 0x469c96b389e0e2f8, 0x75b8a0b69b58b398]
+//! );
+//! let mut s = SeedStream::new("paicha-example");
+//! let u: Vec<u64> = [1u64, 3, 2, 10, 1000]
+//!     .iter()
+//!     .filter_map(|n| std::num::NonZeroU64::new(*n))
+//!     .map(|n| s.uniform(n))
+//!     .collect();
+//! assert_eq!(u, [0, 2, 1, 6, 853]);
+//! ```
 
 use sha2::{Digest, Sha256};
 use std::num::NonZeroU64;
