@@ -8,7 +8,8 @@
 //! Layers, from the inside out:
 //! - pure domain, no I/O: [`time`], [`credit_code`], [`people`], [`enterprise`],
 //!   [`policy`], [`template`], [`inspection`], [`hazard`] (records as a fold of
-//!   events), [`workflow`] (the rule function), [`stats`];
+//!   events), [`workflow`] (the rule function), [`stats`], [`planning`]
+//!   (random inspection plans, R16, and the routine inspection due list);
 //! - recording an action: [`actions`] (what to append, or the rule broken),
 //!   used by the tablet store before it writes;
 //! - rules shared by tablet and server: [`reporting`] (what a report may
@@ -39,6 +40,7 @@ pub mod inspection;
 pub mod kinds;
 pub mod people;
 pub mod photo;
+pub mod planning;
 pub mod policy;
 pub mod reporting;
 pub mod stats;
