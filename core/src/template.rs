@@ -149,15 +149,27 @@ impl Template {
 
 /// The checklist library shipped with paicha (`core/checklists/*.json`),
 /// loaded into every new store.
+///
+/// Every published version stays in the list (R3: inspections pinned to an
+/// older version must still load). For each id the newest version comes
+/// first; the server's storage conformance tests take the first entry as a
+/// template whose next version is not yet published.
 pub fn bundled() -> Vec<(&'static str, &'static str)> {
     vec![
+        ("hazardous-chemicals-v2.json", include_str!("../checklists/hazardous-chemicals-v2.json")),
         ("hazardous-chemicals.json", include_str!("../checklists/hazardous-chemicals.json")),
+        ("dust-explosion-v2.json", include_str!("../checklists/dust-explosion-v2.json")),
         ("dust-explosion.json", include_str!("../checklists/dust-explosion.json")),
+        ("ammonia-refrigeration-v2.json", include_str!("../checklists/ammonia-refrigeration-v2.json")),
         ("ammonia-refrigeration.json", include_str!("../checklists/ammonia-refrigeration.json")),
+        ("confined-spaces-v2.json", include_str!("../checklists/confined-spaces-v2.json")),
         ("confined-spaces.json", include_str!("../checklists/confined-spaces.json")),
+        ("molten-metal-v2.json", include_str!("../checklists/molten-metal-v2.json")),
         ("molten-metal.json", include_str!("../checklists/molten-metal.json")),
+        ("al-mg-machining-v2.json", include_str!("../checklists/al-mg-machining-v2.json")),
         ("al-mg-machining.json", include_str!("../checklists/al-mg-machining.json")),
         ("fire-safety.json", include_str!("../checklists/fire-safety.json")),
+        ("construction-v2.json", include_str!("../checklists/construction-v2.json")),
         ("construction.json", include_str!("../checklists/construction.json")),
         ("urban-gas.json", include_str!("../checklists/urban-gas.json")),
         ("special-equipment.json", include_str!("../checklists/special-equipment.json")),
@@ -167,9 +179,22 @@ pub fn bundled() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// The newest version of template `id` among `templates`: what a caller that
+/// names a template by id alone (no pinned version) must use.
+pub fn latest<'a>(templates: &'a [Template], id: &str) -> Option<&'a Template> {
+    templates.iter().filter(|t| t.id == id).max_by_key(|t| t.version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed() -> Vec<Template> {
+        bundled()
+            .into_iter()
+            .map(|(file, text)| serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}")))
+            .collect()
+    }
 
     #[test]
     fn bundled_templates_parse_and_validate() {
@@ -179,8 +204,110 @@ mod tests {
         for (file, text) in all {
             let t: Template = serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
             t.validate().unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert!(ids.insert(t.id.clone()), "{file}: duplicate id");
+            assert!(ids.insert((t.id.clone(), t.version)), "{file}: duplicate id and version");
             assert!(t.items().count() >= 5, "{file}: too few items");
+            let expected =
+                if t.version == 1 { format!("{}.json", t.id) } else { format!("{}-v{}.json", t.id, t.version) };
+            assert_eq!(file, expected, "file name follows id and version");
+        }
+    }
+
+    /// R3: every version of an id stays bundled (1..=n, none missing), and the
+    /// newest comes first in the list (see `bundled`).
+    #[test]
+    fn every_version_stays_bundled_newest_first() {
+        let all = parsed();
+        let mut seen: Vec<&str> = vec![];
+        for (n, t) in all.iter().enumerate() {
+            let versions: Vec<u32> = all.iter().filter(|o| o.id == t.id).map(|o| o.version).collect();
+            let newest = *versions.iter().max().unwrap();
+            for v in 1..=newest {
+                assert!(versions.contains(&v), "{} v{v} is no longer bundled", t.id);
+            }
+            if !seen.contains(&t.id.as_str()) {
+                assert_eq!(t.version, newest, "entry {n}: {} must list its newest version first", t.id);
+                seen.push(&t.id);
+            }
+        }
+        assert_eq!(all[0].version, latest(&all, &all[0].id).unwrap().version);
+    }
+
+    #[test]
+    fn a_template_named_by_id_alone_is_its_latest_version() {
+        let all = parsed();
+        for t in &all {
+            let l = latest(&all, &t.id).unwrap();
+            assert!(l.version >= t.version);
+            assert_eq!(l.id, t.id);
+        }
+        assert_eq!(latest(&all, "dust-explosion").unwrap().version, 2);
+        assert_eq!(latest(&all, "hazardous-chemicals").unwrap().version, 2);
+        assert_eq!(latest(&all, "fire-safety").unwrap().version, 1);
+        assert!(latest(&all, "no-such-template").is_none());
+        // Inspections pinned to version 1 still find it.
+        assert!(all.iter().any(|t| t.id == "dust-explosion" && t.version == 1));
+    }
+
+    /// A newer version keeps the codes of unchanged questions: every code of
+    /// the previous version is still there with the same question and answer
+    /// kind, and a new question gets a new code.
+    #[test]
+    fn newer_versions_keep_item_codes_stable() {
+        let all = parsed();
+        for t in all.iter().filter(|t| t.version > 1) {
+            let prev = all.iter().find(|o| o.id == t.id && o.version == t.version - 1).unwrap();
+            for old in prev.items() {
+                let new = t.item(&old.code).unwrap_or_else(|| panic!("{} v{}: {} dropped", t.id, t.version, old.code));
+                assert_eq!(new.question, old.question, "{} v{}: {} changed its question", t.id, t.version, old.code);
+                assert_eq!(new.answer, old.answer, "{} v{}: {} changed its answer kind", t.id, t.version, old.code);
+            }
+            let old_questions: HashSet<&str> = prev.items().map(|i| i.question.as_str()).collect();
+            for new in t.items().filter(|i| prev.item(&i.code).is_none()) {
+                assert!(
+                    !old_questions.contains(new.question.as_str()),
+                    "{}: {} reuses an old question",
+                    t.id,
+                    new.code
+                );
+            }
+        }
+    }
+
+    /// Every direct criterion in a version published after the first carries
+    /// the exact clause it enforces (core/checklists/README.md lists sources);
+    /// composite groups use one threshold per group.
+    #[test]
+    fn newer_versions_cite_a_clause_for_every_direct_criterion() {
+        let all = parsed();
+        let newer: Vec<&Template> = all.iter().filter(|t| t.version > 1).collect();
+        assert!(!newer.is_empty());
+        for t in newer {
+            for item in t.items() {
+                for c in &item.criteria {
+                    assert!(!c.standard.trim().is_empty() && !c.standard_version.trim().is_empty());
+                    if c.judgement == Judgement::Direct {
+                        let clause = c.clause.as_deref().unwrap_or("");
+                        assert!(
+                            clause.starts_with('第') && clause.chars().count() >= 3,
+                            "{} v{}: {} has a direct criterion without a clause",
+                            t.id,
+                            t.version,
+                            item.code
+                        );
+                    }
+                }
+            }
+        }
+        for t in &all {
+            let mut thresholds: std::collections::HashMap<(&str, &str), u32> = Default::default();
+            for item in t.items() {
+                for c in &item.criteria {
+                    if let Judgement::Composite { group, threshold } = &c.judgement {
+                        let th = *thresholds.entry((c.standard.as_str(), group.as_str())).or_insert(*threshold);
+                        assert_eq!(th, *threshold, "{} v{}: group {group} has two thresholds", t.id, t.version);
+                    }
+                }
+            }
         }
     }
 }
