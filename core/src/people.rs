@@ -22,6 +22,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role as its users call it in Chinese (console, printed documents).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Role::Inspector => "检查员",
+            Role::Enterprise => "企业安全负责人",
+            Role::Supervisor => "镇街监管人员",
+            Role::DistrictAdmin => "区应急管理局管理员",
+        }
+    }
+
     /// Parses the role names used on the command line and in files.
     pub fn parse(s: &str) -> Result<Role, String> {
         match s.trim() {

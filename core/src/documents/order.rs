@@ -388,7 +388,7 @@ pub(crate) mod tests {
         assert_eq!(o.hazards[0].item_code.as_deref(), Some("FS-02"));
         assert_eq!((o.reconsideration_days, o.litigation_months), (60, 6));
         assert!(o.inspectors.iter().all(|p| p.certificate_no.is_some()));
-        assert_eq!(order(&[o.number.clone()]).number.seq, 2);
+        assert_eq!(order(std::slice::from_ref(&o.number)).number.seq, 2);
     }
 
     #[test]
@@ -404,25 +404,30 @@ pub(crate) mod tests {
             check_order(o, who, dev, hs, &policy).expect_err("refused").rule
         };
         assert_eq!(
-            err(&RectificationOrder { issued_by: chen.id.clone(), ..good.clone() }, &chen, "tab-wang", &[h.clone()]),
+            err(
+                &RectificationOrder { issued_by: chen.id.clone(), ..good.clone() },
+                &chen,
+                "tab-wang",
+                std::slice::from_ref(&h)
+            ),
             "§4"
         );
-        assert_eq!(err(&good, &wang, "tab-other", &[h.clone()]), "R1");
+        assert_eq!(err(&good, &wang, "tab-other", std::slice::from_ref(&h)), "R1");
         let mut alone = good.clone();
         alone.inspectors.truncate(1);
-        assert_eq!(err(&alone, &wang, "tab-wang", &[h.clone()]), "§4");
+        assert_eq!(err(&alone, &wang, "tab-wang", std::slice::from_ref(&h)), "§4");
         let mut wrong_year = good.clone();
         wrong_year.number.year = 2025;
-        assert_eq!(err(&wrong_year, &wang, "tab-wang", &[h.clone()]), "R15");
+        assert_eq!(err(&wrong_year, &wang, "tab-wang", std::slice::from_ref(&h)), "R15");
         let mut other_series = good.clone();
         other_series.number.series = "tab-li".into();
-        assert_eq!(err(&other_series, &wang, "tab-wang", &[h.clone()]), "R15");
+        assert_eq!(err(&other_series, &wang, "tab-wang", std::slice::from_ref(&h)), "R15");
         let mut no_rights = good.clone();
         no_rights.reconsideration_days = 30;
-        assert_eq!(err(&no_rights, &wang, "tab-wang", &[h.clone()]), "§4");
+        assert_eq!(err(&no_rights, &wang, "tab-wang", std::slice::from_ref(&h)), "§4");
         let mut later = good.clone();
         later.hazards[0].deadline = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
-        assert_eq!(err(&later, &wang, "tab-wang", &[h.clone()]), "§4");
+        assert_eq!(err(&later, &wang, "tab-wang", std::slice::from_ref(&h)), "§4");
         assert_eq!(err(&good, &wang, "tab-wang", &[]), "§4");
         let on_site = hazard("h1", Handling::OnSite);
         assert_eq!(err(&good, &wang, "tab-wang", &[on_site]), "§4");

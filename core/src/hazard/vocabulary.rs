@@ -21,6 +21,14 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level as people call it in Chinese (console, printed documents).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Level::General => "一般",
+            Level::Major => "重大",
+        }
+    }
+
     /// Parses `general`/`一般` and `major`/`重大`.
     pub fn parse(s: &str) -> Result<Level, String> {
         match s.trim() {
@@ -110,6 +118,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as people call it in Chinese (console, printed documents).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Status::Rectifying => "整改中",
+            Status::PendingReview => "待复查",
+            Status::PendingVerification => "待核销",
+            Status::Closed => "已销号",
+            Status::Voided => "已撤销",
+        }
+    }
+
     /// The statuses still in the loop ([`Status::is_open`]), for queries.
     pub const OPEN: &'static [Status] = &[Status::Rectifying, Status::PendingReview, Status::PendingVerification];
 

@@ -12,21 +12,12 @@ use std::collections::HashMap;
 
 /// A status as people call it.
 pub fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Rectifying => "整改中",
-        Status::PendingReview => "待复查",
-        Status::PendingVerification => "待核销",
-        Status::Closed => "已销号",
-        Status::Voided => "已撤销",
-    }
+    s.zh()
 }
 
 /// A level as people call it.
 pub fn level_name(l: Level) -> &'static str {
-    match l {
-        Level::General => "一般",
-        Level::Major => "重大",
-    }
+    l.zh()
 }
 
 /// A risk colour as people call it.

@@ -14,12 +14,7 @@ const PRODUCT: &str = "排查 · 隐患排查治理控制台";
 
 /// The role as its users call it.
 pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Inspector => "检查员",
-        Role::Enterprise => "企业安全负责人",
-        Role::Supervisor => "镇街监管人员",
-        Role::DistrictAdmin => "区应急管理局管理员",
-    }
+    role.zh()
 }
 
 /// What the person may see (R2), in words: their townships, their
