@@ -43,6 +43,15 @@ if ! command -v schemathesis >/dev/null 2>&1; then
   python3 -m pip install --quiet schemathesis >/dev/null
 fi
 
+# Printed documents (pdf/tests, tests/tests/documents.rs) are read back with
+# pdftotext and rendered with pdftoppm (poppler-utils), in the Noto CJK font.
+if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "installing poppler-utils (Debian)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq poppler-utils >/dev/null
+fi
+
 # The web console's browser tests (tests/browser/): headless Chromium from
 # Debian, driven by playwright-core with the browser's executable path (no
 # browser download), and CJK fonts so the Chinese pages render in screenshots.

@@ -65,7 +65,7 @@ impl CliError {
     }
 }
 
-type Result<T> = std::result::Result<T, CliError>;
+pub(crate) type Result<T> = std::result::Result<T, CliError>;
 
 fn usage<T>(r: std::result::Result<T, String>) -> Result<T> {
     r.map_err(CliError::Usage)
@@ -75,18 +75,18 @@ fn date(field: &str, s: &str) -> Result<NaiveDate> {
     usage(parse_date(field, s))
 }
 
-struct Ctx {
-    store: Store,
-    out: Out,
+pub(crate) struct Ctx {
+    pub(crate) store: Store,
+    pub(crate) out: Out,
     /// The time actions are recorded at: --now, or the device clock (R1).
-    now: Timestamp,
+    pub(crate) now: Timestamp,
     /// The time lists are computed at: --now, or server time where known (R10).
     query_now: Timestamp,
     who: Option<String>,
 }
 
 impl Ctx {
-    fn who(&self) -> Result<&str> {
+    pub(crate) fn who(&self) -> Result<&str> {
         self.who.as_deref().ok_or_else(|| {
             CliError::Usage("this command needs the acting person: --as <person id> (or paicha init --user)".into())
         })
@@ -226,6 +226,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Policy(cmd) => policy(&ctx, cmd),
         Command::Inspection(cmd) => inspection(&ctx, cmd),
         Command::Hazard(cmd) => hazard(&ctx, *cmd),
+        Command::Order(cmd) => crate::documents::order(&ctx, cmd),
+        Command::Opinion(cmd) => crate::documents::opinion(&ctx, cmd),
         Command::Queue => {
             let rows = ctx.store.review_queue(ctx.who()?, ctx.query_now)?;
             ctx.out.rows(&rows);
@@ -552,6 +554,7 @@ fn hazard(ctx: &Ctx, cmd: HazardCmd) -> Result<i32> {
             ctx.out.hazard(&h, ctx.query_now, &ctx.store.policy()?);
             Ok(0)
         }
+        HazardCmd::CaseFile { id, print } => crate::documents::case_file(ctx, &id, &print),
         HazardCmd::History { id } => {
             let id = ctx.store.resolve_hazard_id(&id)?;
             let h = ctx.store.history(ctx.who()?, &id)?;

@@ -4,6 +4,7 @@
 //! Errors are one line on stderr and a non-zero exit code.
 
 mod commands;
+mod documents;
 mod import;
 mod output;
 
@@ -119,6 +120,12 @@ pub enum Command {
     /// Photos: check that every stored photo is present and intact.
     #[command(subcommand)]
     Photos(PhotosCmd),
+    /// Rectification orders (责令限期整改指令书): issue offline with this tablet's next number, void, print (§4, R15).
+    #[command(subcommand)]
+    Order(documents::OrderCmd),
+    /// Review opinions (整改复查意见书) citing an order: review its hidden dangers and print (§4, R8).
+    #[command(subcommand)]
+    Opinion(documents::OpinionCmd),
 }
 
 /// `paicha person ...`
@@ -388,6 +395,14 @@ pub enum HazardCmd {
     History {
         /// Id.
         id: String,
+    },
+    /// The case file (执法案卷) as one PDF: the record, orders, evidence with photos, review opinions, full history, SHA-256 manifest.
+    CaseFile {
+        /// Id.
+        id: String,
+        /// Font and output.
+        #[command(flatten)]
+        print: documents::PrintArgs,
     },
     /// Close a general hidden danger fixed on the spot during the inspection (R6).
     Fix {

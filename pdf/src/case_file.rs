@@ -73,18 +73,16 @@ fn photo_grid(
                 held,
             });
             l.set_y(top);
-            let h = match bytes.filter(|_| held) {
-                Some(b) => l
-                    .image(&b, left, 225.0, 160.0, label)
-                    .map(|(_, h)| h)
-                    .map_err(|e| PdfError::Write(format!("a photo of the case file: {e}")))?,
+            let placed = match bytes.filter(|_| held) {
+                Some(b) => l.image(&b, left, 225.0, 160.0, label).map(|(_, h)| h).ok(),
+                None => None,
+            };
+            let h = match placed {
+                Some(h) => h,
                 None => {
-                    l.paragraph(
-                        &format!("（照片 {} 未在本机或已损坏）", &p.sha256[..12.min(p.sha256.len())]),
-                        SMALL,
-                        left,
-                        0.0,
-                    );
+                    let why =
+                        if held { "无法显示（不是可解码的 JPEG）" } else { "未在本机或已损坏" };
+                    l.paragraph(&format!("（照片 {} {why}）", &p.sha256[..12.min(p.sha256.len())]), SMALL, left, 0.0);
                     20.0
                 }
             };

@@ -44,10 +44,13 @@ pub(crate) fn signatures(
             match photos.jpeg(&s.image.sha256) {
                 Some(bytes) => {
                     l.set_y(top);
-                    let (_, h) = l
-                        .image(&bytes, 300.0, 130.0, 40.0, "signature")
-                        .map_err(|e| PdfError::Write(format!("a signature image: {e}")))?;
-                    l.set_y(top + h.max(BODY * 1.6) + 4.0);
+                    match l.image(&bytes, 300.0, 130.0, 40.0, "signature") {
+                        Ok((_, h)) => l.set_y(top + h.max(BODY * 1.6) + 4.0),
+                        Err(_) => {
+                            l.set_y(top + BODY * 1.6);
+                            l.paragraph("（签名图像无法显示，请在打印件上手写签名）", SMALL, 24.0, 0.0);
+                        }
+                    }
                 }
                 None => l.paragraph(&format!("（签名图像 {} 未在本机）", short(&s.image.sha256)), SMALL, 24.0, 0.0),
             }

@@ -146,6 +146,7 @@ fn orders_opinions_and_case_files_print_every_field() {
                 image: signature.clone(),
             },
         ],
+        existing_orders: vec![],
     };
     let order = draft_order(draft, &wang, "tab-wang", &Policy::default(), at, &[]).unwrap();
     let pdf = order_pdf(&order, None, &font, &photos).unwrap();

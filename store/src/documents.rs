@@ -78,7 +78,15 @@ impl Store {
             }
             let taken = numbers_of_series(tx, &self.device.device_id)?;
             let policy = reference::policy_in(tx)?;
-            let draft = OrderDraft { id: new_id(), hazards, inspectors, signatures };
+            let mut existing_orders = vec![];
+            for h in &hazards {
+                let mut stmt = tx.prepare_cached("SELECT order_id FROM order_hazards WHERE hazard_id = ?1")?;
+                let ids: Vec<String> = stmt.query_map([&h.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                for id in ids {
+                    existing_orders.push(order_in(tx, &id)?);
+                }
+            }
+            let draft = OrderDraft { id: new_id(), hazards, inspectors, signatures, existing_orders };
             let order = draft_order(draft, &issuer, &self.device.device_id, &policy, now, &taken)?;
             photos::record_refs(tx, &self.dir, &images.iter().collect::<Vec<_>>(), now)?;
             let mut doc = RecordDoc::new(DocKind::Order, &order.id, &self.actor)?;

@@ -58,6 +58,9 @@ pub enum Error {
         /// SQLite's description of the damage.
         detail: String,
     },
+    /// A document could not be printed (the font is missing or unusable).
+    #[error(transparent)]
+    Print(#[from] paicha_pdf::PdfError),
     /// No store exists at the path.
     #[error("no paicha store at {0}; create one first (paicha init)")]
     NoStore(PathBuf),

@@ -30,6 +30,7 @@ pub mod error;
 mod hazards;
 mod inspections;
 mod photos;
+mod printing;
 mod reference;
 pub mod schema;
 mod sync;

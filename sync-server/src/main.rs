@@ -109,6 +109,10 @@ enum Cmd {
     Overdue,
     /// Hidden dangers with conflicting concurrent decisions waiting for a supervisor (R14).
     Conflicts,
+    /// Rectification orders received, with their numbers and voids (§4, R15).
+    Orders,
+    /// Every document-number sequence, each gap explained: voided, or not yet received from its device (R15).
+    Numbers,
     /// Copy the database, online and consistent, to a new file (the server may keep serving).
     /// For PostgreSQL, use pg_dump.
     Backup {
@@ -558,6 +562,58 @@ fn main() {
         }),
         // Handled before the database is opened.
         Cmd::Backup { .. } | Cmd::Restore { .. } => Ok(()),
+        Cmd::Orders => order_summaries(storage.as_ref()).map(|list| {
+            let rows: Vec<_> = list
+                .iter()
+                .map(|o| {
+                    let mut v = serde_json::to_value(o).unwrap_or_default();
+                    if let serde_json::Value::Object(m) = &mut v {
+                        m.insert("number_text".into(), serde_json::Value::from(o.order.number.to_string()));
+                    }
+                    v
+                })
+                .collect();
+            let text = list
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {} {} {}{}",
+                        o.order.number,
+                        o.order.id,
+                        o.order.enterprise.credit_code,
+                        o.order.issued_on(),
+                        if o.void.is_some() { " VOIDED" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
+        }),
+        Cmd::Numbers => order_summaries(storage.as_ref()).map(|list| {
+            let issued: Vec<_> = list
+                .into_iter()
+                .map(|o| paicha_core::documents::IssuedNumber { number: o.order.number, doc_id: o.order.id, void: o.void })
+                .collect();
+            let report = paicha_core::documents::sequence_report(&issued);
+            let rows: Vec<_> = report
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "prefix": s.prefix, "year": s.year, "series": s.series,
+                        "numbers": s.numbers.len(),
+                        "gaps": s.gaps().map(|(n, st)| serde_json::json!({ "number": n.to_string(), "explanation": st.explain() })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let mut text = vec![];
+            for s in &report {
+                text.push(format!("{}〔{}〕{}: {} numbers, {} gaps", s.prefix, s.year, s.series, s.numbers.len(), s.gaps().count()));
+                for (n, st) in s.gaps() {
+                    text.push(format!("  {n}  {}", st.explain()));
+                }
+            }
+            print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text.join("\n") })
+        }),
         Cmd::Conflicts => hazard_summaries(storage.as_ref(), true).map(|list| {
             let rows: Vec<_> = list
                 .iter()
@@ -604,6 +660,19 @@ fn hazard_summaries(
         .into_iter()
         .filter_map(|s| match s {
             paicha_core::summary::Summary::Hazard(h) => Some(h),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Every order the server holds, from its summaries (never a document).
+fn order_summaries(storage: &dyn Storage) -> Result<Vec<paicha_core::summary::OrderSummary>, StorageError> {
+    let q = paicha_server::storage::SummaryQuery::all(paicha_core::kinds::DocKind::Order);
+    Ok(storage
+        .summaries(&q)?
+        .into_iter()
+        .filter_map(|s| match s {
+            paicha_core::summary::Summary::Order(o) => Some(o),
             _ => None,
         })
         .collect())

@@ -122,6 +122,10 @@ pub struct OrderDraft {
     pub inspectors: Vec<Person>,
     /// Signatures captured before issuing.
     pub signatures: Vec<Signature>,
+    /// The orders this replica holds that list any of these hidden dangers:
+    /// a hidden danger is on one order in force at a time (void the old one
+    /// to reissue).
+    pub existing_orders: Vec<crate::summary::OrderSummary>,
 }
 
 /// Builds the order `issuer` issues on `device_id` at `now`, numbered after
@@ -143,6 +147,21 @@ pub fn draft_order(
             "§4",
             format!("hidden danger {} is {}; it needs no order", h.id, h.status.as_str()),
         ));
+    }
+    for h in &draft.hazards {
+        if let Some(o) = draft
+            .existing_orders
+            .iter()
+            .find(|o| o.void.is_none() && o.order.hazards.iter().any(|x| x.hazard_id == h.id))
+        {
+            return Err(RuleError::new(
+                "§4",
+                format!(
+                    "hidden danger {} is already on order {} in force; void that order to issue a new one",
+                    h.id, o.order.number
+                ),
+            ));
+        }
     }
     let enterprise = first.enterprise.clone();
     let day = now.cst_date();
@@ -374,6 +393,7 @@ pub(crate) mod tests {
             hazards: vec![hazard("h1", Handling::Deadline)],
             inspectors: vec![wang.clone(), li],
             signatures: vec![],
+            existing_orders: vec![],
         };
         let at = Timestamp::parse("2026-03-01T10:00:00+08:00").expect("time");
         draft_order(draft, &wang, "tab-wang", &Policy::default(), at, taken).expect("a valid order")
@@ -389,6 +409,18 @@ pub(crate) mod tests {
         assert_eq!((o.reconsideration_days, o.litigation_months), (60, 6));
         assert!(o.inspectors.iter().all(|p| p.certificate_no.is_some()));
         assert_eq!(order(std::slice::from_ref(&o.number)).number.seq, 2);
+        // One order in force per hidden danger.
+        let wang = demo::person_by_id("insp-wang").expect("demo");
+        let li = demo::person_by_id("insp-li").expect("demo");
+        let again = OrderDraft {
+            id: "o2".into(),
+            hazards: vec![hazard("h1", Handling::Deadline)],
+            inspectors: vec![wang.clone(), li],
+            signatures: vec![],
+            existing_orders: vec![crate::summary::OrderSummary { order: o.clone(), void: None }],
+        };
+        let e = draft_order(again, &wang, "tab-wang", &Policy::default(), o.issued_at, &[]).unwrap_err();
+        assert!(e.message.contains("already on order"), "{e}");
     }
 
     #[test]
