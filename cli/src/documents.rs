@@ -11,7 +11,7 @@ use paicha_store::SignatureInput;
 use std::path::PathBuf;
 
 /// Debian's Noto Sans CJK (fonts-noto-cjk); on a device, the system CJK font.
-pub const DEFAULT_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+pub const DEFAULT_FONT: &str = paicha_pdf::DEBIAN_CJK_FONT;
 
 /// Where a PDF goes and which font prints it.
 #[derive(Args, Debug)]

@@ -24,6 +24,11 @@ pub use error::PdfError;
 pub use font::FontFile;
 pub use report::{statistics_pdf, StatisticsReport};
 
+/// Debian's Noto Sans CJK (package fonts-noto-cjk), the font servers and the
+/// command line print in when no other is named; on a device, the app names
+/// the system's CJK font.
+pub const DEBIAN_CJK_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
 /// Where the renderer finds a photo's bytes by its SHA-256 (the tablet's
 /// photo folder, the server's blob store). `None`: not held here, which is
 /// printed as such, never left out silently.

@@ -67,6 +67,11 @@ enum Cmd {
         /// then `Secure`. Left out: plain HTTP (loopback or a trusted network).
         #[arg(long, env = "PAICHA_SERVER_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The CJK font the console prints orders, opinions and case files in
+        /// (TrueType, OpenType or .ttc); default: Debian's Noto Sans CJK
+        /// (fonts-noto-cjk). A named font that cannot be used stops the start.
+        #[arg(long, env = "PAICHA_SERVER_PDF_FONT")]
+        pdf_font: Option<PathBuf>,
         /// Where R10's notices go.
         #[command(flatten)]
         outlets: OutletArgs,
@@ -264,6 +269,7 @@ struct FileConfig {
     listen: Option<String>,
     photos: Option<String>,
     public_url: Option<String>,
+    pdf_font: Option<PathBuf>,
     smtp: Option<String>,
     smtp_from: Option<String>,
     #[serde(default)]
@@ -409,13 +415,24 @@ fn main() {
             print(cli.json, serde_json::json!({ "data": data, "database": database.as_ref().map(|_| describe(database.as_deref(), &data)), "demo": demo }), text);
             Ok(())
         }
-        Cmd::Serve { listen, demo, public_url, outlets, notices_every } => {
+        Cmd::Serve { listen, demo, public_url, pdf_font, outlets, notices_every } => {
             if fresh && demo {
                 seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
             let listen = listen.or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:7878".into());
-            let console = paicha_server::console::ConsoleConfig::from_public_url(public_url.or(file.public_url.clone()).as_deref())
+            let mut console = paicha_server::console::ConsoleConfig::from_public_url(public_url.or(file.public_url.clone()).as_deref())
                 .unwrap_or_else(|e| fail(e));
+            match pdf_font.or(file.pdf_font.clone()) {
+                Some(path) => {
+                    paicha_pdf::FontFile::load(&path).unwrap_or_else(|e| fail(format!("--pdf-font: {e}")));
+                    console.pdf_font = Some(path);
+                }
+                None => {
+                    if let Err(e) = paicha_pdf::FontFile::load(std::path::Path::new(paicha_pdf::DEBIAN_CJK_FONT)) {
+                        tracing::warn!(error = %e, "no CJK font: the console cannot print documents until --pdf-font names one");
+                    }
+                }
+            }
             let outlets = outlets.outlets(&file).unwrap_or_else(|e| fail(e));
             let notices = (outlets, std::time::Duration::from_secs(notices_every.max(1)));
             serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data), console, notices);

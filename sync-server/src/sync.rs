@@ -53,6 +53,13 @@ struct View<'a> {
     pending: &'a PendingRecords,
 }
 
+/// What validation may ask the server outside a request (no pending
+/// records): the console reads orders through the same lookups.
+pub fn view(storage: &dyn Storage) -> impl ServerView + '_ {
+    static NONE: std::sync::LazyLock<PendingRecords> = std::sync::LazyLock::new(PendingRecords::default);
+    View { storage, pending: &NONE }
+}
+
 fn lookup(e: StorageError) -> LookupError {
     LookupError(e.to_string())
 }

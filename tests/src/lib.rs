@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod console;
+
 use paicha_core::time::Timestamp;
 use paicha_store::client::{self, SyncOptions, SyncReport};
 use paicha_store::Store;

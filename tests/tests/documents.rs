@@ -10,7 +10,7 @@ use paicha_core::doc::{DocKind, RecordDoc};
 use paicha_core::documents::{HazardOpinion, NumberState, RectificationOrder, ReviewOpinion};
 use paicha_core::hazard::{Action, Status};
 use paicha_core::photo::PhotoRole;
-use paicha_scenarios::{t, RawDevice, Server, Tablet};
+use paicha_scenarios::{console, t, RawDevice, Server, Tablet};
 use paicha_store::NewHazard;
 use std::collections::BTreeSet;
 
@@ -175,6 +175,52 @@ fn a_review_opinion_cites_its_order_and_reviews_through_sync() {
     for tab in [&wang, &ent, &chen] {
         assert!(tab.store.refused_edits().unwrap().is_empty(), "{} has refused edits", tab.user);
     }
+
+    // The console shows the documents on the hidden danger's page and prints them.
+    console::passwd(&server, "sup-chen");
+    console::passwd(&server, "ent-b");
+    let sid = console::sign_in(&server, "sup-chen");
+    let (status, page) = console::get(&server, &sid, &format!("/hazards/{h1}"));
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("执法文书") && page.contains(&order.number.to_string()), "{page}");
+    let (status, pdf) = console::get(&server, &sid, &format!("/orders/{}/pdf", order.id));
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf);
+    assert!(text.contains(&order.number.to_string()) && text.contains("责令限期整改指令书"), "{text}");
+    let (status, pdf) = console::get(&server, &sid, &format!("/opinions/{}/pdf", opinion.id));
+    assert_eq!(status, 200);
+    assert!(pdf_text(&pdf).contains("通道仍有杂物"));
+    let (status, pdf) = console::get(&server, &sid, &format!("/hazards/{h1}/case-file"));
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf);
+    for part in ["执法案卷", "整改复查意见书", "三、全过程记录", "四、清单（SHA-256）", "tab-chen"]
+    {
+        assert!(text.contains(part), "the case file lacks {part}");
+    }
+    let (status, page) = console::get(&server, &sid, "/orders");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(page).unwrap().contains(&order.number.to_string()));
+    // Another enterprise sees none of it (R2): 404, as for a record that does not exist.
+    let other = console::sign_in(&server, "ent-b");
+    assert_eq!(console::get(&server, &other, &format!("/orders/{}/pdf", order.id)).0, 404);
+    assert_eq!(console::get(&server, &other, &format!("/opinions/{}/pdf", opinion.id)).0, 404);
+    assert_eq!(console::get(&server, &other, &format!("/hazards/{h1}/case-file")).0, 404);
+}
+
+/// The text of a PDF, as pdftotext reads it (poppler-utils), without white space.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, scripts/install-tools.sh)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Uploads `body` as a new record of `kind` from a device that writes raw changes.

@@ -33,6 +33,8 @@ pub const MAX_EVIDENCE_PHOTOS: usize = 6;
 pub struct CaseFile {
     /// The record, folded.
     pub hazard: Hazard,
+    /// The orders listing it and their review opinions (§4).
+    pub documents: (Vec<paicha_core::summary::OrderSummary>, Vec<paicha_core::documents::ReviewOpinion>),
     /// The server's receipt time of each event (R1).
     pub receipts: HashMap<String, Timestamp>,
     /// The policy (escalation on the server's clock).
@@ -50,7 +52,8 @@ pub fn load(
 ) -> Result<CaseFile, ConsoleError> {
     let (hazard, _) = hazard_in_scope(storage, person, id)?;
     let receipts = storage.receipts_for(id)?.into_iter().map(|(e, t)| (e, Timestamp(t))).collect();
-    Ok(CaseFile { hazard, receipts, policy: storage.policy()?, now })
+    let documents = super::documents_page::documents_of_hazard(storage, person, &hazard.enterprise.credit_code, id)?;
+    Ok(CaseFile { hazard, documents, receipts, policy: storage.policy()?, now })
 }
 
 /// A photo as an image in scope of the viewer (served by [`photo`]).
@@ -396,6 +399,7 @@ fn render(v: &Viewer<'_>, c: &CaseFile, message: Option<&Notice>) -> Markup {
             (pages::notice(message))
             p.noprint { button.print type="button" data-print="1" { "打印案卷" } " " a href="/hazards" { "返回隐患列表" } }
             (case_file(c))
+            (super::documents_page::documents_section(&c.hazard.id, &c.documents.0, &c.documents.1))
             (action_forms(v, &c.hazard))
         },
     )

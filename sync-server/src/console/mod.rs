@@ -21,6 +21,7 @@ pub mod actions;
 pub mod admin;
 pub mod auth;
 pub mod csrf;
+pub mod documents_page;
 pub mod forms;
 pub mod hazard_page;
 pub mod notices_page;
@@ -96,6 +97,9 @@ pub struct ConsoleConfig {
     /// Cookies carry `Secure` (the public URL is `https://`: TLS ends at
     /// the server or at a proxy in front of it).
     pub secure_cookies: bool,
+    /// The CJK font documents are printed in (`--pdf-font`); `None`:
+    /// Debian's Noto Sans CJK ([`paicha_pdf::DEBIAN_CJK_FONT`]).
+    pub pdf_font: Option<std::path::PathBuf>,
 }
 
 impl ConsoleConfig {
@@ -110,7 +114,11 @@ impl ConsoleConfig {
         } else {
             return Err(format!("--public-url must start with https:// or http://, not '{url}'"));
         };
-        Ok(ConsoleConfig { public_url: Some(url.trim_end_matches('/').to_string()), secure_cookies: secure })
+        Ok(ConsoleConfig {
+            public_url: Some(url.trim_end_matches('/').to_string()),
+            secure_cookies: secure,
+            pdf_font: None,
+        })
     }
 }
 
@@ -163,6 +171,10 @@ pub enum ConsoleError {
     /// Storage failed (503 when it may come back, 500 otherwise).
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    /// A document cannot be printed: the server has no usable CJK font
+    /// (`--pdf-font`): 503, the operator's to fix.
+    #[error("no font to print with: {0}")]
+    NoFont(String),
     /// Anything else on our side: 500.
     #[error("internal: {0}")]
     Internal(String),
@@ -195,6 +207,11 @@ impl IntoResponse for ConsoleError {
             ConsoleError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "暂时无法访问", "数据库暂时不可用，请稍后重试。")
             }
+            ConsoleError::NoFont(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "无法生成 PDF",
+                "服务器没有可用的中文字体，无法打印文书。请管理员用 --pdf-font 指定字体文件（例如 Noto Sans CJK）。",
+            ),
             ConsoleError::Storage(_) | ConsoleError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "服务器出错",
@@ -228,6 +245,10 @@ pub fn router(state: ConsoleState) -> Router {
             post(hazard_page::evidence).layer(DefaultBodyLimit::max(hazard_page::MAX_EVIDENCE_BYTES)),
         )
         .route("/photos/{sha256}", get(hazard_page::photo))
+        .route("/orders", get(documents_page::orders_page))
+        .route("/orders/{id}/pdf", get(documents_page::order_pdf))
+        .route("/opinions/{id}/pdf", get(documents_page::opinion_pdf))
+        .route("/hazards/{id}/case-file", get(documents_page::case_file_pdf))
         .route("/review", get(queues::review_page))
         .route("/extensions", get(queues::extensions_page))
         .route("/conflicts", get(queues::conflicts_page))

@@ -61,6 +61,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
     match role {
         Role::Supervisor => items.extend([
             item("/review", "复查队列"),
+            item("/orders", "指令书"),
             item("/extensions", "延期申请"),
             item("/overdue", "逾期督办"),
             item("/notices", "通知"),
@@ -74,14 +75,15 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/notices", "通知"),
             item("/conflicts", "冲突"),
             item("/hazards", "隐患"),
+            item("/orders", "指令书"),
             item("/stats", "统计"),
             item("/quarantine", "隔离区"),
             item("/policy", "政策与检查表"),
             item("/devices", "设备"),
             item("/users", "用户"),
         ]),
-        Role::Enterprise => items.push(item("/hazards", "本企业隐患")),
-        Role::Inspector => items.push(item("/hazards", "隐患")),
+        Role::Enterprise => items.extend([item("/hazards", "本企业隐患"), item("/orders", "指令书")]),
+        Role::Inspector => items.extend([item("/hazards", "隐患"), item("/orders", "指令书")]),
     }
     items
 }
