@@ -137,7 +137,7 @@ pub fn plan(storage: &dyn Storage, cmd: PlanCmd, json: bool) -> Result<(), Strin
         }
         PlanCmd::Export { id, csv } => {
             let p = stored(storage, &id)?;
-            write_new(&csv, planning::publication_csv(&p.plan).as_bytes())?;
+            write_file(&csv, planning::publication_csv(&p.plan).as_bytes())?;
             let v = serde_json::json!({ "id": p.id(), "csv": csv, "selections": p.plan.selections.len() });
             let text =
                 format!("plan {} published to {} ({} enterprises)", p.id(), csv.display(), p.plan.selections.len());
@@ -178,7 +178,7 @@ fn read_inputs(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
