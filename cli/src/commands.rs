@@ -135,6 +135,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         );
         return Ok(0);
     }
+    if let Command::Plan(cmd) = &cli.command {
+        return crate::plan::plan(cmd, &out);
+    }
     let store = Store::open(&cli.store)?;
     let who = match cli.as_person.clone() {
         Some(p) => Some(p),
@@ -243,6 +246,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             ctx.out.rows(&rows);
             Ok(0)
         }
+        Command::Due => crate::plan::due(&ctx.store, ctx.who()?, ctx.query_now, &ctx.out),
+        Command::Plan(_) => Ok(0),
         Command::Conflicts => {
             let rows = ctx.store.conflicts(ctx.who()?, ctx.query_now)?;
             ctx.out.rows(&rows);

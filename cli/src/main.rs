@@ -7,6 +7,7 @@ mod commands;
 mod documents;
 mod import;
 mod output;
+mod plan;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -96,6 +97,11 @@ pub enum Command {
     },
     /// Records with conflicting concurrent decisions waiting for a person.
     Conflicts,
+    /// Enterprises in your scope due for a routine inspection, by their risk colour's interval.
+    Due,
+    /// Random inspection plans (双随机一公开, R16): draw one from its inputs, or check a published one, offline.
+    #[command(subcommand)]
+    Plan(plan::PlanCmd),
     /// Rectification rate, on-time rate, overdue and major counts.
     Stats {
         /// Group by: total, township, sector, risk_colour, level, enterprise, month, quarter.

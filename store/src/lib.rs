@@ -26,6 +26,7 @@
 pub mod client;
 mod docs;
 mod documents;
+mod due;
 pub mod error;
 mod hazards;
 mod inspections;

@@ -17,5 +17,6 @@ pub mod error;
 pub mod metrics;
 pub mod notices;
 pub mod object_blobs;
+pub mod plans;
 pub mod storage;
 pub mod sync;

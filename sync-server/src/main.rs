@@ -11,6 +11,8 @@
 //! database in the data directory; with `--database postgres://...` they are
 //! in that PostgreSQL database. Photos are in the data directory either way.
 
+mod plan_cmd;
+
 use clap::{Parser, Subcommand};
 use paicha_core::people::{Person, Role};
 use paicha_core::time::Timestamp;
@@ -118,6 +120,11 @@ enum Cmd {
     Orders,
     /// Every document-number sequence, each gap explained: voided, or not yet received from its device (R15).
     Numbers,
+    /// Random inspection plans (双随机一公开, R16): create, list, show, export.
+    #[command(subcommand)]
+    Plan(plan_cmd::PlanCmd),
+    /// Enterprises due for a routine inspection by their risk colour's interval.
+    Due(plan_cmd::DueArgs),
     /// Copy the database, online and consistent, to a new file (the server may keep serving).
     /// For PostgreSQL, use pg_dump.
     Backup {
@@ -577,6 +584,14 @@ fn main() {
                 .join("\n");
             print(cli.json, serde_json::Value::Array(rows), if text.is_empty() { "(none)".into() } else { text })
         }),
+        Cmd::Plan(cmd) => {
+            plan_cmd::plan(storage.as_ref(), cmd, cli.json).unwrap_or_else(|e| fail(e));
+            Ok(())
+        }
+        Cmd::Due(args) => {
+            plan_cmd::due(storage.as_ref(), args, cli.json).unwrap_or_else(|e| fail(e));
+            Ok(())
+        }
         // Handled before the database is opened.
         Cmd::Backup { .. } | Cmd::Restore { .. } => Ok(()),
         Cmd::Orders => order_summaries(storage.as_ref()).map(|list| {

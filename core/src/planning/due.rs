@@ -7,7 +7,9 @@
 //! does not move a due date that was already fixed.
 
 use crate::enterprise::{Enterprise, RiskColour};
+use crate::inspection::Source;
 use crate::policy::Policy;
+use crate::time::Timestamp;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -99,6 +101,30 @@ pub fn due_inspections(
         })
         .collect();
     out.sort_by(|a, b| (a.due_date, a.risk_colour, &a.credit_code).cmp(&(b.due_date, b.risk_colour, &b.credit_code)));
+    out
+}
+
+/// The `last_inspected` map of [`due_inspections`] from inspections given as
+/// (enterprise credit code, source, end time): per enterprise, the CST day of
+/// the latest completed inspection. Inspections not completed (no end time)
+/// do not count, nor an enterprise's own check (企业自查,
+/// [`Source::SelfInspection`]): the due list is about the authorities' visits.
+/// Every other source counts, a visit from a random plan (双随机) included.
+pub fn last_inspected<'a>(
+    inspections: impl IntoIterator<Item = (&'a str, Source, Option<Timestamp>)>,
+) -> BTreeMap<String, NaiveDate> {
+    let mut out: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    for (enterprise, source, ended_at) in inspections {
+        let Some(end) = ended_at else { continue };
+        if source == Source::SelfInspection {
+            continue;
+        }
+        let day = end.cst_date();
+        let slot = out.entry(enterprise.to_string()).or_insert(day);
+        if day > *slot {
+            *slot = day;
+        }
+    }
     out
 }
 
@@ -212,6 +238,25 @@ mod tests {
         assert_eq!(by(2).due_date, d(2026, 9, 1));
         assert_eq!(by(3).interval_months, 2); // never inspected: the version of today
         assert_eq!(by(3).due_date, today);
+    }
+
+    #[test]
+    fn the_last_completed_inspection_by_the_authorities_counts() {
+        // 2026-03-01T16:30Z is 2026-03-02 00:30 in CST.
+        let at = |s: &str| Some(Timestamp::parse(s).unwrap());
+        let a = demo::credit_code(1);
+        let b = demo::credit_code(2);
+        let c = demo::credit_code(3);
+        let map = last_inspected([
+            (a.as_str(), Source::Routine, at("2026-01-10T02:00:00Z")),
+            (a.as_str(), Source::RandomPlan, at("2026-03-01T16:30:00Z")),
+            (a.as_str(), Source::Routine, None),
+            (a.as_str(), Source::Complaint, at("2026-02-01T02:00:00Z")),
+            (b.as_str(), Source::SelfInspection, at("2026-05-01T02:00:00Z")),
+            (c.as_str(), Source::Routine, None),
+        ]);
+        assert_eq!(map.len(), 1, "{map:?}");
+        assert_eq!(map[&a], d(2026, 3, 2));
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod plan;
 mod publish;
 pub mod rng;
 
-pub use due::{due_inspections, DueInspection, DueStatus, DUE_SOON_DAYS};
+pub use due::{due_inspections, last_inspected, DueInspection, DueStatus, DUE_SOON_DAYS};
 pub use error::PlanError;
 pub use inputs::{sample_size, Inspector, PlanInputs, SamplingRatios, Target, COLOUR_ORDER};
 pub use plan::{canonical_json, generate, sha256_hex, verify, Plan, Selection, ALGORITHM};

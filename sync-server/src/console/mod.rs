@@ -26,6 +26,7 @@ pub mod forms;
 pub mod hazard_page;
 pub mod notices_page;
 pub mod pages;
+pub mod plans_page;
 pub mod queues;
 pub mod session;
 pub mod stats;
@@ -73,6 +74,10 @@ pub const CONSOLE_ROUTES: &[(&str, &str)] = &[
     ("get", "/stats.xlsx"),
     ("get", "/quarantine"),
     ("get", "/policy"),
+    ("get", "/plans"),
+    ("post", "/plans"),
+    ("get", "/plans/{id}"),
+    ("get", "/due"),
     ("get", "/assets/console.css"),
     ("get", "/assets/console.js"),
     ("get", "/assets/favicon.svg"),
@@ -260,6 +265,12 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/stats.xlsx", get(stats::xlsx))
         .route("/quarantine", get(admin::quarantine_page))
         .route("/policy", get(admin::policy_page))
+        .route(
+            "/plans",
+            get(plans_page::list).post(plans_page::create).layer(DefaultBodyLimit::max(crate::plans::MAX_INPUTS_BYTES)),
+        )
+        .route("/plans/{id}", get(plans_page::show))
+        .route("/due", get(plans_page::due))
         .route("/assets/console.css", get(|| asset("text/css; charset=utf-8", CSS.as_bytes())))
         .route("/assets/console.js", get(|| asset("text/javascript; charset=utf-8", JS.as_bytes())))
         .route("/assets/favicon.svg", get(|| asset("image/svg+xml", FAVICON)))

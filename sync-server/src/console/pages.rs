@@ -67,6 +67,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/notices", "通知"),
             item("/conflicts", "冲突"),
             item("/hazards", "隐患"),
+            item("/due", "应检企业"),
             item("/stats", "统计"),
         ]),
         Role::DistrictAdmin => items.extend([
@@ -79,6 +80,8 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/stats", "统计"),
             item("/quarantine", "隔离区"),
             item("/policy", "政策与检查表"),
+            item("/plans", "随机抽查计划"),
+            item("/due", "应检企业"),
             item("/devices", "设备"),
             item("/users", "用户"),
         ]),

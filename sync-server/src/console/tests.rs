@@ -710,3 +710,6 @@ async fn notices_are_listed_with_their_deliveries_within_the_supervisors_townshi
         );
     }
 }
+
+#[path = "plans_tests.rs"]
+mod plans_tests;

@@ -15,6 +15,7 @@ use paicha_core::doc::RecordDoc;
 use paicha_core::enterprise::RiskColour;
 use paicha_core::hazard::{Handling, Level};
 use paicha_core::inspection::{InspectionHeader, Source};
+use paicha_core::planning;
 use paicha_core::summary::OpenConflict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,6 +54,7 @@ macro_rules! conformance_suite {
             console_sessions_are_shared_expire_and_end,
             web_devices_are_bound_once_per_person,
             notices_are_made_once_and_deliveries_retried_until_made,
+            plans_are_stored_once_and_checked_when_read,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -864,6 +866,16 @@ mod sqlite {
         let upgraded = SqliteStorage::open(dir.path()).unwrap();
         super::check_upgraded_summaries(&upgraded);
     }
+
+    #[test]
+    fn a_plan_changed_in_the_database_is_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let c = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
+        super::check_tampered_plans(&storage, &|sql: &str| c.execute_batch(sql).map_err(|e| e.to_string()), || {
+            c.execute_batch("DROP TRIGGER plans_unchangeable").unwrap()
+        });
+    }
 }
 
 pub(super) mod postgres {
@@ -941,6 +953,22 @@ pub(super) mod postgres {
         }
         let upgraded = PostgresStorage::connect(db.config.clone()).unwrap();
         super::check_upgraded_summaries(&upgraded);
+    }
+
+    #[test]
+    fn a_plan_changed_in_the_database_is_refused_when_read() {
+        let db = ScratchDatabase::create();
+        let storage = PostgresStorage::connect(db.config.clone()).unwrap();
+        let c = std::cell::RefCell::new(db.config.connect(::postgres::NoTls).unwrap());
+        super::check_tampered_plans(
+            &storage,
+            &|sql: &str| {
+                c.borrow_mut()
+                    .batch_execute(sql)
+                    .map_err(|e| e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string()))
+            },
+            || c.borrow_mut().batch_execute("ALTER TABLE plans DISABLE TRIGGER plans_unchangeable").unwrap(),
+        );
     }
 
     #[test]
@@ -1185,4 +1213,117 @@ pub(super) fn notices_are_made_once_and_deliveries_retried_until_made(h: &Harnes
         s.finish_notice_delivery("hd-1/township", "webhook", t(100), Err("late".into()), t(110)),
         Err(StorageError::Invalid(_))
     ));
+}
+
+// --- random inspection plans (R16) ---
+
+/// Plan inputs over the demo district: every enterprise a target, the four
+/// demo inspectors, teams of two.
+pub(super) fn plan_inputs(id: &str, seed: &str) -> planning::PlanInputs {
+    use paicha_core::people::Role;
+    planning::PlanInputs {
+        plan_id: id.into(),
+        title: "2026年第三季度双随机抽查".into(),
+        period_start: NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+        period_end: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+        seed: seed.into(),
+        targets: demo::enterprises()
+            .into_iter()
+            .map(|e| planning::Target {
+                credit_code: e.credit_code,
+                name: e.name,
+                township: e.township,
+                risk_colour: e.risk_colour,
+            })
+            .collect(),
+        inspectors: demo::people()
+            .into_iter()
+            .filter(|p| p.role == Role::Inspector)
+            .map(|p| planning::Inspector {
+                person_id: p.id,
+                name: p.name,
+                certificate_no: p.certificate_no.unwrap_or_default(),
+                conflicts: vec![],
+            })
+            .collect(),
+        ratios: planning::SamplingRatios {
+            red_permille: 1000,
+            orange_permille: 500,
+            yellow_permille: 500,
+            blue_permille: 100,
+        },
+        team_size: 2,
+    }
+}
+
+fn stored_plan(id: &str, seed: &str, at: Timestamp) -> StoredPlan {
+    StoredPlan {
+        plan: planning::generate(&plan_inputs(id, seed)).unwrap(),
+        created_by: "admin-xu".into(),
+        created_at: at,
+    }
+}
+
+fn plan_ids(list: &[StoredPlan]) -> Vec<&str> {
+    list.iter().map(StoredPlan::id).collect()
+}
+
+pub(super) fn plans_are_stored_once_and_checked_when_read(h: &Harness) {
+    let s = h.storage.as_ref();
+    assert!(s.plans().unwrap().is_empty());
+    assert_eq!(s.plan("XH-2026-Q3-01").unwrap(), None);
+    let first = stored_plan("XH-2026-Q3-01", "2026-06-30 福利彩票 123", t(0));
+    s.insert_plan(&first).unwrap();
+    assert_eq!(s.plan("XH-2026-Q3-01").unwrap().as_ref(), Some(&first));
+
+    // The same id again is refused, with other content or the same: never overwritten.
+    let other = stored_plan("XH-2026-Q3-01", "another seed", t(1));
+    let err = s.insert_plan(&other).unwrap_err();
+    assert!(matches!(&err, StorageError::Conflict(m) if m.contains("XH-2026-Q3-01")), "{err}");
+    let err = h.reopen.as_ref()().insert_plan(&first).unwrap_err();
+    assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+    assert_eq!(s.plan("XH-2026-Q3-01").unwrap().as_ref(), Some(&first));
+
+    // A plan that does not check out is not stored.
+    let mut edited = stored_plan("XH-2026-Q3-02", "seed", t(2));
+    edited.plan.selections[0].team.reverse();
+    let err = s.insert_plan(&edited).unwrap_err();
+    assert!(matches!(&err, StorageError::Invalid(m) if m.contains("XH-2026-Q3-02") && m.contains("R16")), "{err}");
+    assert_eq!(s.plan("XH-2026-Q3-02").unwrap(), None);
+
+    // Newest first, the same in another process.
+    let second = stored_plan("XH-2026-Q4-01", "种子 四季度", t(5));
+    s.insert_plan(&second).unwrap();
+    assert_eq!(plan_ids(&s.plans().unwrap()), ["XH-2026-Q4-01", "XH-2026-Q3-01"]);
+    let again = h.reopen.as_ref()().plans().unwrap();
+    assert_eq!(again, vec![second, first]);
+}
+
+/// A stored plan changed behind the server's back: the database refuses an
+/// update (`exec` fails) until `disarm` removes its guard; then reading the
+/// changed row is an error naming the plan.
+pub(super) fn check_tampered_plans(
+    s: &dyn Storage,
+    exec: &dyn Fn(&str) -> std::result::Result<(), String>,
+    disarm: impl FnOnce(),
+) {
+    let p = stored_plan("XH-2026-Q3-01", "seed-1", t(0));
+    s.insert_plan(&p).unwrap();
+    let err = exec("UPDATE plans SET title = 'changed'").unwrap_err();
+    assert!(err.contains("R16"), "{err}");
+    assert!(exec("DELETE FROM plans").is_err());
+    assert_eq!(s.plan("XH-2026-Q3-01").unwrap().as_ref(), Some(&p));
+
+    disarm();
+    exec("UPDATE plans SET title = 'changed'").unwrap();
+    let err = s.plan("XH-2026-Q3-01").unwrap_err();
+    assert!(matches!(&err, StorageError::Corrupt(m) if m.contains("XH-2026-Q3-01") && m.contains("title")), "{err}");
+    assert!(matches!(s.plans(), Err(StorageError::Corrupt(_))));
+    exec(&format!("UPDATE plans SET title = '{}'", p.plan.inputs.title)).unwrap();
+    assert_eq!(s.plan("XH-2026-Q3-01").unwrap().as_ref(), Some(&p));
+
+    // The plan JSON itself: another seed no longer gives its hashes.
+    exec("UPDATE plans SET plan = replace(plan, 'seed-1', 'seed-2')").unwrap();
+    let err = s.plan("XH-2026-Q3-01").unwrap_err();
+    assert!(matches!(&err, StorageError::Corrupt(m) if m.contains("XH-2026-Q3-01") && m.contains("R16")), "{err}");
 }

@@ -29,6 +29,7 @@ use paicha_core::hazard::Status;
 use paicha_core::inspection::Inspection;
 use paicha_core::kinds::DocKind;
 use paicha_core::people::{Person, Role};
+use paicha_core::planning::{self, Plan};
 use paicha_core::policy::Policy;
 use paicha_core::summary::{HazardSummary, InspectionSummary, Summary};
 use paicha_core::sync::wire::ReferenceData;
@@ -490,6 +491,19 @@ pub trait Storage: Send + Sync + 'static {
         outcome: std::result::Result<(), String>,
         retry_at: Timestamp,
     ) -> Result<()>;
+
+    // --- random inspection plans (双随机一公开, R16) ---
+
+    /// Stores a plan, once: the plan must check out ([`planning::verify`],
+    /// otherwise [`StorageError::Invalid`]), and a plan id already stored is a
+    /// [`StorageError::Conflict`], whatever the content; a stored plan is never
+    /// overwritten (R16: stored unchangeably).
+    fn insert_plan(&self, plan: &StoredPlan) -> Result<()>;
+    /// A stored plan, checked again as it is read: a row changed behind the
+    /// server's back is [`StorageError::Corrupt`] naming the plan.
+    fn plan(&self, id: &str) -> Result<Option<StoredPlan>>;
+    /// Every stored plan, newest first, each checked as [`Storage::plan`] does.
+    fn plans(&self) -> Result<Vec<StoredPlan>>;
 }
 
 /// What [`Storage::web_device`] makes of the stored row of `device_id`.
@@ -632,4 +646,97 @@ pub(crate) fn bundled_templates() -> Result<Vec<(String, u32, &'static str)>> {
             Ok((t.id, t.version, text))
         })
         .collect()
+}
+
+/// A random inspection plan as the server stores it (R16): the plan with its
+/// inputs, seed and hashes, who stored it and when. Written once, never changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredPlan {
+    /// The plan (its id is `plan.inputs.plan_id`).
+    pub plan: Plan,
+    /// Who stored it (a person id, or the operator's name).
+    pub created_by: String,
+    /// When it was stored (server clock).
+    pub created_at: Timestamp,
+}
+
+impl StoredPlan {
+    /// The plan's id.
+    pub fn id(&self) -> &str {
+        &self.plan.inputs.plan_id
+    }
+}
+
+/// The columns of a `plans` row: the plan and its inputs as canonical JSON,
+/// and the fields lists show, copied out of it.
+pub(crate) struct PlanRow {
+    pub id: String,
+    pub title: String,
+    pub seed: String,
+    pub inputs: String,
+    pub plan: String,
+    pub inputs_sha256: String,
+    pub plan_sha256: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+fn canonical_text<T: Serialize>(what: &str, v: &T) -> Result<String> {
+    let bytes = planning::canonical_json(v).map_err(|e| StorageError::Invalid(format!("{what}: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| StorageError::Invalid(format!("{what}: {e}")))
+}
+
+impl PlanRow {
+    /// The row of a plan to store; a plan that does not check out is refused.
+    pub(crate) fn of(p: &StoredPlan) -> Result<PlanRow> {
+        let id = p.id();
+        planning::verify(&p.plan).map_err(|e| StorageError::Invalid(format!("plan {id}: {e}")))?;
+        if p.created_by.trim().is_empty() {
+            return Err(StorageError::Invalid(format!("plan {id}: who stores it is not given")));
+        }
+        let i = &p.plan.inputs;
+        Ok(PlanRow {
+            id: id.to_string(),
+            title: i.title.clone(),
+            seed: i.seed.clone(),
+            inputs: canonical_text(&format!("plan {id}"), i)?,
+            plan: canonical_text(&format!("plan {id}"), &p.plan)?,
+            inputs_sha256: p.plan.inputs_sha256.clone(),
+            plan_sha256: p.plan.plan_sha256.clone(),
+            created_by: p.created_by.clone(),
+            created_at: p.created_at.0,
+        })
+    }
+
+    /// The stored plan of a row read back: the plan JSON must check out
+    /// ([`planning::verify`]) and every column must say what the plan says;
+    /// anything else is [`StorageError::Corrupt`] naming the plan.
+    pub(crate) fn into_stored(self) -> Result<StoredPlan> {
+        let id = self.id.clone();
+        let corrupt = |what: String| StorageError::Corrupt(format!("stored plan {id}: {what}"));
+        let plan: Plan = serde_json::from_str(&self.plan).map_err(|e| corrupt(format!("unreadable plan JSON: {e}")))?;
+        planning::verify(&plan).map_err(|e| corrupt(e.to_string()))?;
+        let inputs = canonical_text("stored plan", &plan.inputs).map_err(|e| corrupt(e.to_string()))?;
+        let columns = [
+            ("id", self.id.as_str(), plan.inputs.plan_id.as_str()),
+            ("title", self.title.as_str(), plan.inputs.title.as_str()),
+            ("seed", self.seed.as_str(), plan.inputs.seed.as_str()),
+            ("inputs", self.inputs.as_str(), inputs.as_str()),
+            ("inputs_sha256", self.inputs_sha256.as_str(), plan.inputs_sha256.as_str()),
+            ("plan_sha256", self.plan_sha256.as_str(), plan.plan_sha256.as_str()),
+        ];
+        for (column, stored, in_plan) in columns {
+            if stored != in_plan {
+                return Err(corrupt(format!("column {column} differs from the stored plan (R16: it was changed)")));
+            }
+        }
+        Ok(StoredPlan { plan, created_by: self.created_by, created_at: Timestamp(self.created_at) })
+    }
+}
+
+/// The refusal of a plan id stored already (R16: never overwritten).
+pub(crate) fn plan_exists(id: &str) -> StorageError {
+    StorageError::Conflict(format!(
+        "R16: plan {id} is already stored and a stored plan never changes; give a new plan another plan_id"
+    ))
 }

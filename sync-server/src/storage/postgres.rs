@@ -20,6 +20,7 @@ use super::{
     LogEntry, LoginFailures, NewQuarantine, Notice, NoticeDelivery, Quarantined, Result, Storage, StorageError,
     StoredDoc, SummaryQuery,
 };
+use super::{plan_exists, PlanRow, StoredPlan};
 use ::postgres::error::SqlState;
 use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, GenericClient, IsolationLevel, NoTls, Row};
@@ -42,6 +43,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/002_summaries.sql"),
     include_str!("../../migrations/postgres/003_console.sql"),
     include_str!("../../migrations/postgres/004_notices.sql"),
+    include_str!("../../migrations/postgres/005_plans.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -926,6 +928,56 @@ impl Storage for PostgresStorage {
         }
         Ok(())
     }
+
+    fn insert_plan(&self, plan: &StoredPlan) -> Result<()> {
+        let r = PlanRow::of(plan)?;
+        let n = self.conn()?.execute(
+            "INSERT INTO plans(id, title, seed, inputs, plan, inputs_sha256, plan_sha256, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+            &[
+                &r.id,
+                &r.title,
+                &r.seed,
+                &r.inputs,
+                &r.plan,
+                &r.inputs_sha256,
+                &r.plan_sha256,
+                &r.created_by,
+                &r.created_at,
+            ],
+        )?;
+        if n == 0 {
+            return Err(plan_exists(&r.id));
+        }
+        Ok(())
+    }
+
+    fn plan(&self, id: &str) -> Result<Option<StoredPlan>> {
+        let row = self.conn()?.query_opt(&format!("{PLAN_COLUMNS} WHERE id = $1"), &[&id])?;
+        row.map(|r| plan_row(&r)?.into_stored()).transpose()
+    }
+
+    fn plans(&self) -> Result<Vec<StoredPlan>> {
+        let rows = self.conn()?.query(&format!("{PLAN_COLUMNS} ORDER BY created_at DESC, id"), &[])?;
+        rows.iter().map(|r| plan_row(r)?.into_stored()).collect()
+    }
+}
+
+const PLAN_COLUMNS: &str =
+    "SELECT id, title, seed, inputs, plan, inputs_sha256, plan_sha256, created_by, created_at FROM plans";
+
+fn plan_row(r: &Row) -> Result<PlanRow> {
+    Ok(PlanRow {
+        id: r.try_get(0)?,
+        title: r.try_get(1)?,
+        seed: r.try_get(2)?,
+        inputs: r.try_get(3)?,
+        plan: r.try_get(4)?,
+        inputs_sha256: r.try_get(5)?,
+        plan_sha256: r.try_get(6)?,
+        created_by: r.try_get(7)?,
+        created_at: r.try_get(8)?,
+    })
 }
 
 /// The notices of `keys`, in that order, with their deliveries.

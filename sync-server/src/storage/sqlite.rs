@@ -12,6 +12,7 @@ use super::{
     LogEntry, LoginFailures, NewQuarantine, Notice, NoticeDelivery, Quarantined, Result, Storage, StorageError,
     StoredDoc, SummaryQuery,
 };
+use super::{plan_exists, PlanRow, StoredPlan};
 use paicha_core::enterprise::Enterprise;
 use paicha_core::people::Person;
 use paicha_core::policy::Policy;
@@ -32,6 +33,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/005_summaries.sql"),
     include_str!("../../migrations/sqlite/006_console.sql"),
     include_str!("../../migrations/sqlite/007_notices.sql"),
+    include_str!("../../migrations/sqlite/008_plans.sql"),
 ];
 
 /// Newest schema version this server writes.
@@ -885,6 +887,63 @@ impl Storage for SqliteStorage {
             Ok(())
         })
     }
+
+    fn insert_plan(&self, plan: &StoredPlan) -> Result<()> {
+        let r = PlanRow::of(plan)?;
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO plans(id, title, seed, inputs, plan, inputs_sha256, plan_sha256, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO NOTHING",
+                params![
+                    r.id,
+                    r.title,
+                    r.seed,
+                    r.inputs,
+                    r.plan,
+                    r.inputs_sha256,
+                    r.plan_sha256,
+                    r.created_by,
+                    r.created_at
+                ],
+            )?;
+            if n == 0 {
+                return Err(plan_exists(&r.id));
+            }
+            Ok(())
+        })
+    }
+
+    fn plan(&self, id: &str) -> Result<Option<StoredPlan>> {
+        let row =
+            self.with(|c| Ok(c.query_row(&format!("{PLAN_COLUMNS} WHERE id = ?1"), [id], plan_row).optional()?))?;
+        row.map(PlanRow::into_stored).transpose()
+    }
+
+    fn plans(&self) -> Result<Vec<StoredPlan>> {
+        let rows = self.with(|c| {
+            let mut stmt = c.prepare(&format!("{PLAN_COLUMNS} ORDER BY created_at DESC, id"))?;
+            let rows = stmt.query_map([], plan_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })?;
+        rows.into_iter().map(PlanRow::into_stored).collect()
+    }
+}
+
+const PLAN_COLUMNS: &str =
+    "SELECT id, title, seed, inputs, plan, inputs_sha256, plan_sha256, created_by, created_at FROM plans";
+
+fn plan_row(r: &rusqlite::Row) -> rusqlite::Result<PlanRow> {
+    Ok(PlanRow {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        seed: r.get(2)?,
+        inputs: r.get(3)?,
+        plan: r.get(4)?,
+        inputs_sha256: r.get(5)?,
+        plan_sha256: r.get(6)?,
+        created_by: r.get(7)?,
+        created_at: r.get(8)?,
+    })
 }
 
 /// The notices of `keys`, in that order, with their deliveries.
@@ -1010,6 +1069,9 @@ mod tests {
                 "people",
                 "photo_refs",
                 "photo_refs_doc",
+                "plans",
+                "plans_kept",
+                "plans_unchangeable",
                 "policy",
                 "quarantine",
                 "receipts",
