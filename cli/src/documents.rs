@@ -254,6 +254,7 @@ pub fn order(ctx: &Ctx, cmd: OrderCmd) -> Result<i32> {
                                 paicha_core::documents::NumberState::Issued { .. } => "issued",
                                 paicha_core::documents::NumberState::Voided { .. } => "voided",
                                 paicha_core::documents::NumberState::NotYetReceived { .. } => "not_yet_received",
+                                paicha_core::documents::NumberState::Duplicate { .. } => "duplicate",
                             },
                             "explanation": st.explain(),
                         })).collect::<Vec<_>>(),

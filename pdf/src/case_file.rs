@@ -4,7 +4,7 @@
 //! part so that a printed or copied case file can be checked later against
 //! the records it came from.
 
-use crate::documents::{lay_opinion, lay_order, zh_date};
+use crate::documents::{lay_opinion, lay_order, when, zh_date};
 use crate::error::PdfError;
 use crate::font::FontFile;
 use crate::layout::{Layout, BODY, SMALL};
@@ -93,7 +93,7 @@ fn photo_grid(
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let when = p.captured_at.map(|t| t.to_string()).unwrap_or_default();
+                let when = p.captured_at.map(when).unwrap_or_default();
                 (i as f32 * 240.0, 225.0, format!("{label} · {when} · {}", &p.sha256[..12.min(p.sha256.len())]))
             })
             .collect();
@@ -127,7 +127,7 @@ pub fn case_file_pdf(
     l.field("整改期限：", &zh_date(h.deadline), BODY);
     let numbers: Vec<String> = case.orders.iter().map(|o| o.order.number.to_string()).collect();
     l.field("指令书文号：", &if numbers.is_empty() { "（无）".to_string() } else { numbers.join("、") }, BODY);
-    l.field("制卷时间：", &format!("{}（{}）", case.generated_at, case.generated_on), BODY);
+    l.field("制卷时间：", &format!("{}（{}）", when(case.generated_at), case.generated_on), BODY);
 
     // 1. The record.
     l.new_page();
@@ -139,7 +139,7 @@ pub fn case_file_pdf(
     l.field("整改措施：", &h.required_measures, BODY);
     l.field("责任人：", &h.responsible_person, BODY);
     l.field("检查人员：", &h.inspectors.join("、"), BODY);
-    l.field("发现时间：", &h.reported_at.to_string(), BODY);
+    l.field("发现时间：", &when(h.reported_at), BODY);
     l.space(6.0);
     l.paragraph("整改前照片：", BODY, 0.0, 0.0);
     photo_grid(&mut l, &h.before_photos, "整改前", photos, &mut manifest)?;
@@ -167,7 +167,7 @@ pub fn case_file_pdf(
         l.new_page();
         l.centered("二、整改情况及证据", 15.0);
         for (i, e) in h.evidence.iter().enumerate() {
-            l.paragraph(&format!("{}. {}（{}，{}）", i + 1, e.description, e.by, e.at), BODY, 0.0, 0.0);
+            l.paragraph(&format!("{}. {}（{}，{}）", i + 1, e.description, e.by, when(e.at)), BODY, 0.0, 0.0);
             photo_grid(&mut l, &e.after_photos, "整改后", photos, &mut manifest)?;
         }
     }
@@ -195,14 +195,14 @@ pub fn case_file_pdf(
     l.row(&cells, SMALL);
     l.rule(0.5);
     for e in &h.history {
-        let received = e.received_at.map(|t| t.to_string()).unwrap_or_else(|| "未同步".into());
+        let received = e.received_at.map(when).unwrap_or_else(|| "未同步".into());
         let person = format!("{}（{}）/ {}", e.person_name, e.person_id, e.role.zh());
         let what = if e.applied {
             e.summary.clone()
         } else {
             format!("{}（未生效：{}）", e.summary, e.note.clone().unwrap_or_default())
         };
-        let texts = [e.at.to_string(), received, person, e.device_id.clone(), what];
+        let texts = [when(e.at), received, person, e.device_id.clone(), what];
         let cells: Vec<(f32, f32, &str)> =
             cols.iter().zip(texts.iter()).map(|((x, w), t)| (*x, *w, t.as_str())).collect();
         l.row(&cells, SMALL);

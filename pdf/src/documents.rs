@@ -15,6 +15,11 @@ pub(crate) fn zh_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
+/// A time as people in the district read it (China Standard Time).
+pub(crate) fn when(t: paicha_core::time::Timestamp) -> String {
+    t.to_cst().format("%Y-%m-%d %H:%M").to_string()
+}
+
 /// A number of months or days in Chinese, as the appeal clause prints it.
 fn zh_count(n: u32) -> String {
     match n {
@@ -92,7 +97,7 @@ pub(crate) fn lay_order(
     l.right(&order.number.to_string(), BODY);
     if let Some(v) = void {
         l.centered("【本指令书已作废】", 16.0);
-        l.paragraph(&format!("作废原因：{}（{}，{}）", v.reason, v.by, v.at), BODY, 0.0, 0.0);
+        l.paragraph(&format!("作废原因：{}（{}，{}）", v.reason, v.by, when(v.at)), BODY, 0.0, 0.0);
     }
     l.rule(0.8);
     l.space(4.0);

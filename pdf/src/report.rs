@@ -2,7 +2,7 @@
 //! the district or an enterprise for a quarter or a year, as
 //! [`paicha_core::stats::compute`] gives them.
 
-use crate::documents::zh_date;
+use crate::documents::{when, zh_date};
 use crate::error::PdfError;
 use crate::font::FontFile;
 use crate::layout::{Layout, BODY, SMALL};
@@ -36,7 +36,7 @@ pub fn statistics_pdf(report: &StatisticsReport, font: &FontFile) -> Result<Vec<
     let mut l = Layout::new(font, &title, &title);
     l.centered("隐患排查治理统计报表", 18.0);
     l.centered(&format!("{}　{}至{}", report.scope, zh_date(report.from), zh_date(report.to)), BODY);
-    l.paragraph(&format!("分组：{}　制表时间：{}", report.grouped_by, report.generated_at), SMALL, 0.0, 0.0);
+    l.paragraph(&format!("分组：{}　制表时间：{}", report.grouped_by, when(report.generated_at)), SMALL, 0.0, 0.0);
     l.rule(0.8);
     let cols = [0.0, 92.0, 132.0, 172.0, 212.0, 252.0, 292.0, 332.0, 386.0, 436.0];
     let head = ["分组", "登记", "撤销", "销号", "逾期", "重大", "挂牌", "整改率", "按期率", "平均天数"];

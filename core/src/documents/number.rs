@@ -89,6 +89,13 @@ pub enum NumberState {
         /// The device that holds it.
         device: String,
     },
+    /// More than one order holds it. The server refuses a second holder
+    /// (R15), so only a modified device racing itself can cause this; it is
+    /// shown, never hidden.
+    Duplicate {
+        /// The orders holding it.
+        doc_ids: Vec<String>,
+    },
 }
 
 impl NumberState {
@@ -101,6 +108,9 @@ impl NumberState {
             }
             NumberState::NotYetReceived { device } => {
                 format!("尚未收到：该文号由设备 {device} 离线签发，待其下次同步后上传")
+            }
+            NumberState::Duplicate { doc_ids } => {
+                format!("重号：{} 份指令书使用了同一文号（{}）", doc_ids.len(), doc_ids.join("、"))
             }
         }
     }
@@ -132,9 +142,9 @@ impl SeriesReport {
 /// explained: used, voided (with why, by whom, when) or not yet received
 /// from its device. No gap is ever left silent (R15).
 pub fn sequence_report(issued: &[IssuedNumber]) -> Vec<SeriesReport> {
-    let mut by_seq: BTreeMap<(String, i32, String), BTreeMap<u32, &IssuedNumber>> = BTreeMap::new();
+    let mut by_seq: BTreeMap<(String, i32, String), BTreeMap<u32, Vec<&IssuedNumber>>> = BTreeMap::new();
     for n in issued {
-        by_seq.entry(n.number.sequence()).or_default().insert(n.number.seq, n);
+        by_seq.entry(n.number.sequence()).or_default().entry(n.number.seq).or_default().push(n);
     }
     by_seq
         .into_iter()
@@ -143,12 +153,17 @@ pub fn sequence_report(issued: &[IssuedNumber]) -> Vec<SeriesReport> {
             let numbers = (1..=max)
                 .map(|seq| {
                     let number = DocumentNumber { prefix: prefix.clone(), year, series: series.clone(), seq };
-                    let state = match known.get(&seq) {
-                        Some(IssuedNumber { doc_id, void: None, .. }) => NumberState::Issued { doc_id: doc_id.clone() },
-                        Some(IssuedNumber { doc_id, void: Some(v), .. }) => {
+                    let state = match known.get(&seq).map(Vec::as_slice) {
+                        Some([IssuedNumber { doc_id, void: None, .. }]) => {
+                            NumberState::Issued { doc_id: doc_id.clone() }
+                        }
+                        Some([IssuedNumber { doc_id, void: Some(v), .. }]) => {
                             NumberState::Voided { doc_id: doc_id.clone(), void: v.clone() }
                         }
-                        None => NumberState::NotYetReceived { device: series.clone() },
+                        Some(many) if many.len() > 1 => {
+                            NumberState::Duplicate { doc_ids: many.iter().map(|n| n.doc_id.clone()).collect() }
+                        }
+                        _ => NumberState::NotYetReceived { device: series.clone() },
                     };
                     (number, state)
                 })
@@ -207,5 +222,10 @@ mod tests {
         assert!(gaps[0].1.explain().contains("企业名称打印错误"));
         assert!(gaps[1].1.explain().contains("tab-wang"));
         assert_eq!(report.iter().find(|r| r.series == "tab-li").unwrap().gaps().count(), 0);
+        let mut twice = issued.clone();
+        twice.push(IssuedNumber { number: n("tab-li", 1), doc_id: "l1-again".into(), void: None });
+        let li = sequence_report(&twice).into_iter().find(|r| r.series == "tab-li").unwrap();
+        assert_eq!(li.numbers[0].1, NumberState::Duplicate { doc_ids: vec!["l1".into(), "l1-again".into()] });
+        assert!(li.numbers[0].1.explain().contains("重号"));
     }
 }

@@ -423,6 +423,6 @@ mod tests {
         }
         assert!(hrefs(Role::DistrictAdmin).contains(&"/devices"));
         assert!(hrefs(Role::Supervisor).contains(&"/review"));
-        assert_eq!(hrefs(Role::Enterprise), ["/", "/hazards"]);
+        assert_eq!(hrefs(Role::Enterprise), ["/", "/hazards", "/orders"]);
     }
 }
