@@ -6,7 +6,7 @@
 use crate::enterprise::RiskColour;
 use crate::hazard::{Level, Status};
 use crate::time::{end_of_cst_day, Timestamp};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -59,6 +59,83 @@ pub struct Period {
     pub from: Option<NaiveDate>,
     /// Last day, if any.
     pub to: Option<NaiveDate>,
+}
+
+/// A reporting period of §6: a quarter or a year, as enterprises and
+/// townships report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportPeriod {
+    /// A quarter (1–4) of a year.
+    Quarter {
+        /// Year.
+        year: i32,
+        /// Quarter, 1 to 4.
+        quarter: u32,
+    },
+    /// A calendar year.
+    Year(i32),
+}
+
+impl ReportPeriod {
+    /// Parses `2026Q3` or `2026`; anything else is an error naming the input.
+    pub fn parse(s: &str) -> Result<ReportPeriod, String> {
+        let t = s.trim();
+        let bad = || format!("period '{t}' is neither a year (2026) nor a quarter (2026Q3)");
+        match t.split_once(['Q', 'q']) {
+            Some((y, q)) => {
+                let year: i32 = y.parse().map_err(|_| bad())?;
+                let quarter: u32 = q.parse().map_err(|_| bad())?;
+                if !(1..=4).contains(&quarter) || !(2000..=2100).contains(&year) {
+                    return Err(bad());
+                }
+                Ok(ReportPeriod::Quarter { year, quarter })
+            }
+            None => {
+                let year: i32 = t.parse().map_err(|_| bad())?;
+                if !(2000..=2100).contains(&year) {
+                    return Err(bad());
+                }
+                Ok(ReportPeriod::Year(year))
+            }
+        }
+    }
+
+    /// First and last day.
+    pub fn days(self) -> Option<(NaiveDate, NaiveDate)> {
+        let (y, first_month, months) = match self {
+            ReportPeriod::Quarter { year, quarter } => (year, (quarter - 1) * 3 + 1, 3),
+            ReportPeriod::Year(year) => (year, 1, 12),
+        };
+        let from = NaiveDate::from_ymd_opt(y, first_month, 1)?;
+        let next = from.checked_add_months(chrono::Months::new(months))?;
+        Some((from, next.pred_opt()?))
+    }
+
+    /// The period for [`compute`].
+    pub fn period(self) -> Period {
+        match self.days() {
+            Some((from, to)) => Period { from: Some(from), to: Some(to) },
+            None => Period::default(),
+        }
+    }
+
+    /// When the report is due (§6): the 15th of the month after a quarter,
+    /// 31 January after a year.
+    pub fn due(self) -> Option<NaiveDate> {
+        let (_, to) = self.days()?;
+        match self {
+            ReportPeriod::Quarter { .. } => to.succ_opt()?.with_day(15),
+            ReportPeriod::Year(y) => NaiveDate::from_ymd_opt(y + 1, 1, 31),
+        }
+    }
+
+    /// How people write it: 2026年第3季度, 2026年度.
+    pub fn zh(self) -> String {
+        match self {
+            ReportPeriod::Quarter { year, quarter } => format!("{year}年第{quarter}季度"),
+            ReportPeriod::Year(year) => format!("{year}年度"),
+        }
+    }
 }
 
 /// The fields statistics need from one hidden danger.
@@ -259,5 +336,21 @@ mod tests {
         assert_eq!((total.major, total.major_closed, total.open_major, total.overdue), (2, 1, 1, 2));
         let none = compute(&rows, GroupBy::Total, Period { from: NaiveDate::from_ymd_opt(2027, 1, 1), to: None }, now);
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn report_periods_are_quarters_and_years_with_their_due_dates() {
+        let q = ReportPeriod::parse("2026Q3").unwrap();
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(q.days(), Some((d(2026, 7, 1), d(2026, 9, 30))));
+        assert_eq!(q.due(), Some(d(2026, 10, 15)));
+        assert_eq!(ReportPeriod::parse("2026Q4").unwrap().due(), Some(d(2027, 1, 15)));
+        let y = ReportPeriod::parse("2026").unwrap();
+        assert_eq!(y.days(), Some((d(2026, 1, 1), d(2026, 12, 31))));
+        assert_eq!(y.due(), Some(d(2027, 1, 31)));
+        assert_eq!(y.zh(), "2026年度");
+        for bad in ["2026Q5", "Q3", "26", "2026-3", ""] {
+            assert!(ReportPeriod::parse(bad).is_err(), "{bad}");
+        }
     }
 }
