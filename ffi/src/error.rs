@@ -152,7 +152,11 @@ mod tests {
                             || id.starts_with('§'));
                     if looks_like_rule {
                         seen += 1;
-                        assert!(documented.iter().any(|d| d == id), "{}: rule {id} is not in docs/rules.md", f.display());
+                        assert!(
+                            documented.iter().any(|d| d == id),
+                            "{}: rule {id} is not in docs/rules.md",
+                            f.display()
+                        );
                     }
                 }
             }
@@ -162,7 +166,8 @@ mod tests {
 
     #[test]
     fn messages_are_sentences_not_field_lists() {
-        let e = PaichaError::from(Error::Rule(paicha_core::error::RuleError::new("R8", "only a supervisor may review")));
+        let e =
+            PaichaError::from(Error::Rule(paicha_core::error::RuleError::new("R8", "only a supervisor may review")));
         assert_eq!(e.to_string(), "R8: only a supervisor may review");
         let e = PaichaError::from(Error::invalid("until", "'next week' is not a date"));
         assert_eq!(e.to_string(), "until: 'next week' is not a date");

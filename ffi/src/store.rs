@@ -327,13 +327,12 @@ impl PaichaStore {
             .inspection_items(&self.me()?, &id)?
             .into_iter()
             .map(|i| {
-                let answer = i
-                    .answer
-                    .map(serde_json::from_value::<paicha_core::inspection::AnswerValue>)
-                    .transpose()
-                    .map_err(|e| PaichaError::Storage {
-                        reason: format!("the answer to item {} is unreadable: {e}", i.code),
-                    })?;
+                let answer =
+                    i.answer.map(serde_json::from_value::<paicha_core::inspection::AnswerValue>).transpose().map_err(
+                        |e| PaichaError::Storage {
+                            reason: format!("the answer to item {} is unreadable: {e}", i.code),
+                        },
+                    )?;
                 Ok(ChecklistItem {
                     kind: AnswerKind::from(&i.kind),
                     section: i.section,
