@@ -161,8 +161,13 @@ fun scopePeopleAndEnterprises() {
     val people = ent.people().associate { it.id to it.role }
     assertEquals(Role.INSPECTOR, people["insp-wang"])
     assertTrue("ent-b" !in people && "ent-d" !in people, people.toString())
+    // A tablet holding the whole demo district still offers only the user's scope (R2).
+    val demo = PaichaStore.open(File(work, "demo-district").path, "kt-demo")
+    demo.loadDemoDistrict()
+    demo.setUser("insp-wang")
+    assertTrue(demo.enterprises().all { it.township == "玉山镇" })
     val r2 = expect<PaichaException.Forbidden> {
-        wang.startInspection("fire-safety", ENTERPRISE_D, emptyList(), false, InspectionSource.ROUTINE, null)
+        demo.startInspection("fire-safety", ENTERPRISE_D, emptyList(), false, InspectionSource.ROUTINE, null)
     }.message!!
     assertTrue(r2.startsWith("R2: "), r2)
 }

@@ -226,10 +226,24 @@ def test_scope_people_and_enterprises():
     assert "ent-a" in people and "insp-wang" in people, people
     assert "ent-b" not in people and "ent-d" not in people, people
     assert people["insp-wang"] == p.Role.INSPECTOR
-    # Outside the scope: refused with R2, the message says so.
-    e = expect(p.PaichaError.Forbidden, wang.start_inspection, "fire-safety", D, [], False,
+    # An enrolled tablet does not even receive what is out of scope.
+    e = expect(p.PaichaError.NotFound, wang.start_inspection, "fire-safety", D, [], False,
+               p.InspectionSource.ROUTINE, None)
+    assert str(e) == f"not found: enterprise {D}", str(e)
+    # A tablet holding the whole demo district still offers only the user's scope (R2).
+    demo = p.PaichaStore.open(os.path.join(WORK, "demo-district"), "py-demo")
+    demo.load_demo_district()
+    demo.set_user("insp-wang")
+    assert D not in [x.credit_code for x in demo.enterprises()]
+    assert demo.enterprises()[0].township == "玉山镇"
+    e = expect(p.PaichaError.Forbidden, demo.start_inspection, "fire-safety", D, [], False,
                p.InspectionSource.ROUTINE, None)
     assert str(e).startswith("R2: "), str(e)
+    demo.set_user("ent-a")
+    assert [x.credit_code for x in demo.enterprises()] == [A]
+    assert not {"ent-b", "ent-d"} & {x.id for x in demo.people()}
+    demo.set_user("admin-xu")
+    assert D in [x.credit_code for x in demo.enterprises()] and demo.scope().whole_district
 
 
 def test_typed_answers_source_location_and_completion():
