@@ -322,8 +322,7 @@ impl PaichaStore {
     /// The items of an inspection with their answers. Blocks on disk.
     pub fn inspection_items(&self, inspection_id: String) -> FfiResult<Vec<ChecklistItem>> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
-        Ok(self
-            .store
+        self.store
             .inspection_items(&self.me()?, &id)?
             .into_iter()
             .map(|i| {
@@ -345,7 +344,7 @@ impl PaichaStore {
                     hazards: i.hazards,
                 })
             })
-            .collect::<FfiResult<Vec<_>>>()?)
+            .collect::<FfiResult<Vec<_>>>()
     }
 
     /// Completes the inspection: its answers are frozen, the major-hazard
