@@ -295,6 +295,12 @@ fn inspection_with_answers_file_completion_and_on_site_fix() {
         "2026-11-02T09:55",
         &["inspection", "answer", &iid, "--item", "FS-04", "--value", "does_not_conform"],
     );
+    // R4: every item must be answered before completion; the refusal lists the others.
+    let err = t.fails(3, "insp-wang", "2026-11-02T09:58", &["inspection", "complete", &iid]);
+    assert!(err.contains("R4") && err.contains("unanswered: FS-06, FS-07, FS-08;"), "{err}");
+    for item in ["FS-06", "FS-07", "FS-08"] {
+        t.ok("insp-li", "2026-11-02T09:59", &["inspection", "answer", &iid, "--item", item, "--value", "na"]);
+    }
     let report = t.ok(
         "insp-wang",
         "2026-11-02T10:00",

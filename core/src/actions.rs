@@ -249,7 +249,7 @@ pub fn complete_inspection(
     now: Timestamp,
 ) -> Result<(Completion, Vec<Finding>), RuleError> {
     let completion = Completion { ended_at: now, by: person.id.clone(), signatures };
-    check_completion(insp, person, &completion)?;
+    check_completion(insp, person, template, &completion)?;
     let mut done = insp.clone();
     done.completion = Some(completion.clone());
     Ok((completion, done.evaluate(template)))

@@ -111,6 +111,20 @@ impl AnswerValue {
     }
 }
 
+impl AnswerValue {
+    /// The answer in words, for messages: `conforms`, `a number (3.5)`, `text`...
+    pub fn describe(&self) -> String {
+        match self {
+            AnswerValue::Conforms => "conforms".into(),
+            AnswerValue::DoesNotConform => "does_not_conform".into(),
+            AnswerValue::NotApplicable => "na".into(),
+            AnswerValue::Number { value } => format!("a number ({value})"),
+            AnswerValue::Text { .. } => "text".into(),
+            AnswerValue::Photo => "a photo".into(),
+        }
+    }
+}
+
 /// One recorded answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
@@ -231,11 +245,14 @@ pub fn check_answer(item: &Item, value: &AnswerValue, photos: usize) -> Result<(
             item.code,
             match &item.answer {
                 AnswerKind::Compliance => "conforms / does_not_conform / na".to_string(),
-                AnswerKind::Number { unit, .. } => format!("a number in {unit}"),
-                AnswerKind::Text => "text".to_string(),
-                AnswerKind::Photo => "a photo".to_string(),
+                AnswerKind::Number { unit, .. } => format!("a number in {unit}, or na"),
+                AnswerKind::Text => "text, or na".to_string(),
+                AnswerKind::Photo => "a photo answer with at least one photo attached, or na".to_string(),
             },
-            serde_json::to_string(value).unwrap_or_default()
+            match value {
+                AnswerValue::Photo if photos == 0 => "a photo answer without a photo".to_string(),
+                other => other.describe(),
+            }
         ))
     }
 }
@@ -307,9 +324,18 @@ pub fn check_answer_by(
     check_answer(item, &answer.value, answer.photos.len()).map_err(|e| RuleError::new("R3", e))
 }
 
-/// The checks of completing `insp` by `person`: one of the team (R2), signed
-/// by them (R1), and only once (R3).
-pub fn check_completion(insp: &Inspection, person: &Person, completion: &Completion) -> Result<(), RuleError> {
+/// The checks of completing `insp` by `person` against its pinned
+/// `template`: one of the team (R2), signed by them (R1), only once (R3),
+/// and every item of the pinned version answered (R4: the criteria are
+/// evaluated over the whole inspection, so a checklist half done cannot be
+/// evaluated; not applicable is an answer). The tablet runs it before
+/// completing, the server on every uploaded completion.
+pub fn check_completion(
+    insp: &Inspection,
+    person: &Person,
+    template: &Template,
+    completion: &Completion,
+) -> Result<(), RuleError> {
     check_in_team(insp, person)?;
     if completion.by != person.id {
         return Err(RuleError::new(
@@ -320,7 +346,28 @@ pub fn check_completion(insp: &Inspection, person: &Person, completion: &Complet
     if insp.completion.is_some() {
         return Err(RuleError::new("R3", format!("inspection {} is already completed", insp.header.id)));
     }
+    let missing = unanswered(insp, template);
+    if !missing.is_empty() {
+        return Err(RuleError::new(
+            "R4",
+            format!(
+                "inspection {} cannot be completed: {} of the {} items of template {} v{} are unanswered: {}; answer every item (not applicable is an answer)",
+                insp.header.id,
+                missing.len(),
+                template.items().count(),
+                template.id,
+                template.version,
+                missing.join(", ")
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// The codes of the items of `template` that `insp` has not answered, in
+/// the template's order (R4: all must be answered before completion).
+pub fn unanswered(insp: &Inspection, template: &Template) -> Vec<String> {
+    template.items().filter(|i| !insp.answers.contains_key(&i.code)).map(|i| i.code.clone()).collect()
 }
 
 impl Inspection {
@@ -373,5 +420,66 @@ impl Inspection {
             }
         }
         findings.into_iter().map(|(f, _)| f).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        let (_, text) = crate::template::bundled()[0];
+        serde_json::from_str(text).expect("a bundled template")
+    }
+
+    fn inspection(t: &Template, inspector: &Person) -> Inspection {
+        let header = InspectionHeader {
+            id: "i1".into(),
+            template_id: t.id.clone(),
+            template_version: t.version,
+            sector: t.sector.clone(),
+            enterprise: "E1".into(),
+            enterprise_name: "E".into(),
+            township: "玉山镇".into(),
+            inspectors: vec![inspector.clone()],
+            source: Source::Routine,
+            enforcement: false,
+            started_at: Timestamp(0),
+            device_id: "d".into(),
+            location: None,
+        };
+        Inspection { header, answers: BTreeMap::new(), completion: None }
+    }
+
+    fn answer(code: &str, value: AnswerValue) -> Answer {
+        Answer { item_code: code.into(), value, note: String::new(), photos: vec![], by: "p".into(), at: Timestamp(1) }
+    }
+
+    #[test]
+    fn r4_completion_needs_every_item_answered_not_applicable_counts() {
+        let t = template();
+        let p = crate::demo::person_by_id("insp-wang").map(|p| Person { id: "p".into(), ..p }).expect("demo person");
+        let mut insp = inspection(&t, &p);
+        let done = Completion { ended_at: Timestamp(2), by: "p".into(), signatures: vec![] };
+        let codes: Vec<String> = t.items().map(|i| i.code.clone()).collect();
+        let first = &codes[0];
+        insp.answers.insert(first.clone(), answer(first, AnswerValue::NotApplicable));
+        let e = check_completion(&insp, &p, &t, &done).unwrap_err();
+        assert_eq!(e.rule, "R4");
+        assert!(e.message.contains(&codes[1..].join(", ")), "{}", e.message);
+        assert!(!e.message.contains(&format!("{first},")), "{}", e.message);
+        assert_eq!(unanswered(&insp, &t), codes[1..].to_vec());
+        for code in &codes[1..] {
+            insp.answers.insert(code.clone(), answer(code, AnswerValue::NotApplicable));
+        }
+        check_completion(&insp, &p, &t, &done).unwrap();
+    }
+
+    #[test]
+    fn an_answer_of_the_wrong_kind_names_the_item_and_the_kind() {
+        let t = template();
+        let item = t.items().find(|i| i.answer == AnswerKind::Compliance).expect("a compliance item");
+        let e = check_answer(item, &AnswerValue::Number { value: 3.0 }, 0).unwrap_err();
+        assert!(e.contains(&item.code) && e.contains("conforms / does_not_conform / na"), "{e}");
     }
 }

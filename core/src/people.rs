@@ -127,6 +127,19 @@ impl Person {
         }
     }
 
+    /// R2 for the register of people: whether this person sees `other`. An
+    /// enterprise user sees itself and the officials (inspectors,
+    /// supervisors, the district), never another enterprise's people;
+    /// officials see everyone (they pick co-inspectors and deal with every
+    /// enterprise of their scope). The server's downloads and the tablet's
+    /// lists both use it.
+    pub fn sees_person(&self, other: &Person) -> bool {
+        match self.role {
+            Role::Enterprise => other.id == self.id || other.role != Role::Enterprise,
+            Role::Inspector | Role::Supervisor | Role::DistrictAdmin => true,
+        }
+    }
+
     /// The supervisor's township, if this is a supervisor.
     pub fn supervised_township(&self) -> Option<&str> {
         match self.role {
@@ -203,6 +216,16 @@ mod tests {
         assert!(person(Role::Enterprise).in_scope("E1", "周市镇"));
         assert!(!person(Role::Enterprise).in_scope("E2", "玉山镇"));
         assert!(person(Role::DistrictAdmin).in_scope("E2", "任何"));
+    }
+
+    #[test]
+    fn an_enterprise_user_sees_itself_and_the_officials_only() {
+        let me = person(Role::Enterprise);
+        let other = Person { id: "q".into(), enterprise: Some("E2".into()), ..person(Role::Enterprise) };
+        assert!(me.sees_person(&me));
+        assert!(!me.sees_person(&other));
+        assert!(me.sees_person(&person(Role::Inspector)));
+        assert!(person(Role::Supervisor).sees_person(&other));
     }
 
     #[test]

@@ -1,10 +1,363 @@
 //! Plain values that cross the FFI, and their conversions from core types.
 //! Times are milliseconds since the Unix epoch (UTC); calendar days are
-//! `YYYY-MM-DD` strings in China Standard Time.
+//! `YYYY-MM-DD` strings in China Standard Time (validated where they come
+//! in: a malformed day is an `InvalidInput` error naming the parameter).
+//! Every closed set of the domain is an enum.
 
+use crate::error::{FfiResult, PaichaError};
+use paicha_core::enterprise;
 use paicha_core::hazard::{self, Escalation, Hazard, HistoryEntry};
+use paicha_core::inspection;
+use paicha_core::people;
+use paicha_core::photo::Gps;
+use paicha_core::stats::GroupBy;
+use paicha_core::template;
 use paicha_store::client::SyncReport;
 use paicha_store::{CompletionReport, HazardRow, RefusedEdit};
+
+/// A person's role (docs/rules.md, Roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Role {
+    /// 检查员 / 执法人员.
+    Inspector,
+    /// 企业安全负责人.
+    Enterprise,
+    /// 镇街监管人员.
+    Supervisor,
+    /// 区应急管理局.
+    DistrictAdmin,
+}
+
+impl From<people::Role> for Role {
+    fn from(r: people::Role) -> Self {
+        match r {
+            people::Role::Inspector => Role::Inspector,
+            people::Role::Enterprise => Role::Enterprise,
+            people::Role::Supervisor => Role::Supervisor,
+            people::Role::DistrictAdmin => Role::DistrictAdmin,
+        }
+    }
+}
+
+/// The signed-in user's scope (R2): what they see and act on.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct UserScope {
+    /// The person's id.
+    pub person_id: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Townships in scope (inspector: one or more; supervisor: one; others: none).
+    pub townships: Vec<String>,
+    /// The enterprise's credit code, for an enterprise user.
+    pub enterprise: Option<String>,
+    /// Whether the whole district is in scope (district admin).
+    pub whole_district: bool,
+}
+
+impl From<&people::Person> for UserScope {
+    fn from(p: &people::Person) -> Self {
+        UserScope {
+            person_id: p.id.clone(),
+            name: p.name.clone(),
+            role: p.role.into(),
+            townships: p.townships.clone(),
+            enterprise: p.enterprise.clone(),
+            whole_district: p.role == people::Role::DistrictAdmin,
+        }
+    }
+}
+
+/// 四色分级.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RiskColour {
+    /// 红, major risk.
+    Red,
+    /// 橙, high.
+    Orange,
+    /// 黄, moderate.
+    Yellow,
+    /// 蓝, low.
+    Blue,
+}
+
+impl From<enterprise::RiskColour> for RiskColour {
+    fn from(c: enterprise::RiskColour) -> Self {
+        match c {
+            enterprise::RiskColour::Red => RiskColour::Red,
+            enterprise::RiskColour::Orange => RiskColour::Orange,
+            enterprise::RiskColour::Yellow => RiskColour::Yellow,
+            enterprise::RiskColour::Blue => RiskColour::Blue,
+        }
+    }
+}
+
+/// 排查来源: why an inspection is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum InspectionSource {
+    /// 日常检查.
+    Routine,
+    /// 专项整治.
+    SpecialCampaign,
+    /// 双随机.
+    RandomPlan,
+    /// 投诉举报.
+    Complaint,
+    /// 复产复工前.
+    BeforeResumption,
+    /// 企业自查 (the one source an enterprise user may start, R2).
+    SelfInspection,
+    /// Anything else.
+    Other,
+}
+
+impl From<InspectionSource> for inspection::Source {
+    fn from(s: InspectionSource) -> Self {
+        match s {
+            InspectionSource::Routine => inspection::Source::Routine,
+            InspectionSource::SpecialCampaign => inspection::Source::SpecialCampaign,
+            InspectionSource::RandomPlan => inspection::Source::RandomPlan,
+            InspectionSource::Complaint => inspection::Source::Complaint,
+            InspectionSource::BeforeResumption => inspection::Source::BeforeResumption,
+            InspectionSource::SelfInspection => inspection::Source::SelfInspection,
+            InspectionSource::Other => inspection::Source::Other,
+        }
+    }
+}
+
+impl From<inspection::Source> for InspectionSource {
+    fn from(s: inspection::Source) -> Self {
+        match s {
+            inspection::Source::Routine => InspectionSource::Routine,
+            inspection::Source::SpecialCampaign => InspectionSource::SpecialCampaign,
+            inspection::Source::RandomPlan => InspectionSource::RandomPlan,
+            inspection::Source::Complaint => InspectionSource::Complaint,
+            inspection::Source::BeforeResumption => InspectionSource::BeforeResumption,
+            inspection::Source::SelfInspection => InspectionSource::SelfInspection,
+            inspection::Source::Other => InspectionSource::Other,
+        }
+    }
+}
+
+/// A GPS fix: where an inspection was made.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GpsLocation {
+    /// Latitude, degrees, −90 to 90.
+    pub lat: f64,
+    /// Longitude, degrees, −180 to 180.
+    pub lon: f64,
+    /// Accuracy radius in metres, if known (not negative).
+    pub accuracy_m: Option<f64>,
+}
+
+impl GpsLocation {
+    /// The core's GPS fix; out-of-range or non-finite values are an `InvalidInput` on `location`.
+    pub(crate) fn to_core(self) -> FfiResult<Gps> {
+        let bad = |reason: String| PaichaError::InvalidInput { field: "location".into(), reason };
+        if !self.lat.is_finite() || !(-90.0..=90.0).contains(&self.lat) {
+            return Err(bad(format!("latitude {} is not between -90 and 90 degrees", self.lat)));
+        }
+        if !self.lon.is_finite() || !(-180.0..=180.0).contains(&self.lon) {
+            return Err(bad(format!("longitude {} is not between -180 and 180 degrees", self.lon)));
+        }
+        if let Some(a) = self.accuracy_m {
+            if !a.is_finite() || a < 0.0 {
+                return Err(bad(format!("accuracy {a} m is not a distance")));
+            }
+        }
+        Ok(Gps { lat: self.lat, lon: self.lon, accuracy_m: self.accuracy_m })
+    }
+}
+
+impl From<Gps> for GpsLocation {
+    fn from(g: Gps) -> Self {
+        GpsLocation { lat: g.lat, lon: g.lon, accuracy_m: g.accuracy_m }
+    }
+}
+
+/// How a checklist item is answered; an answer of another kind is refused.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum AnswerKind {
+    /// `Conforms`, `DoesNotConform` or `NotApplicable`.
+    Compliance,
+    /// `Number` (or `NotApplicable`); outside `min`..`max` it is a finding.
+    Number {
+        /// Unit to show next to the field.
+        unit: String,
+        /// Lowest conforming value, if any.
+        min: Option<f64>,
+        /// Highest conforming value, if any.
+        max: Option<f64>,
+    },
+    /// `Text` (or `NotApplicable`).
+    Text,
+    /// `Photo` with at least one photo attached (or `NotApplicable`).
+    Photo,
+}
+
+impl From<&template::AnswerKind> for AnswerKind {
+    fn from(k: &template::AnswerKind) -> Self {
+        match k {
+            template::AnswerKind::Compliance => AnswerKind::Compliance,
+            template::AnswerKind::Number { unit, min, max } => {
+                AnswerKind::Number { unit: unit.clone(), min: *min, max: *max }
+            }
+            template::AnswerKind::Text => AnswerKind::Text,
+            template::AnswerKind::Photo => AnswerKind::Photo,
+        }
+    }
+}
+
+/// The answer to a checklist item. It must fit the item's [`AnswerKind`]
+/// (`NotApplicable` fits every kind).
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum AnswerValue {
+    /// 符合.
+    Conforms,
+    /// 不符合: a finding.
+    DoesNotConform,
+    /// 不适用: the item does not apply here (it counts as answered).
+    NotApplicable,
+    /// A measured number, in the item's unit.
+    Number {
+        /// The value (finite).
+        value: f64,
+    },
+    /// Free text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A photo answer: the photos are the `photo_paths` given with it (at least one).
+    Photo,
+}
+
+impl AnswerValue {
+    pub(crate) fn to_core(&self) -> FfiResult<inspection::AnswerValue> {
+        Ok(match self {
+            AnswerValue::Conforms => inspection::AnswerValue::Conforms,
+            AnswerValue::DoesNotConform => inspection::AnswerValue::DoesNotConform,
+            AnswerValue::NotApplicable => inspection::AnswerValue::NotApplicable,
+            AnswerValue::Number { value } if value.is_finite() => inspection::AnswerValue::Number { value: *value },
+            AnswerValue::Number { value } => {
+                return Err(PaichaError::InvalidInput {
+                    field: "answer".into(),
+                    reason: format!("{value} is not a number that can be recorded"),
+                })
+            }
+            AnswerValue::Text { text } => inspection::AnswerValue::Text { text: text.clone() },
+            AnswerValue::Photo => inspection::AnswerValue::Photo,
+        })
+    }
+}
+
+impl From<inspection::AnswerValue> for AnswerValue {
+    fn from(v: inspection::AnswerValue) -> Self {
+        match v {
+            inspection::AnswerValue::Conforms => AnswerValue::Conforms,
+            inspection::AnswerValue::DoesNotConform => AnswerValue::DoesNotConform,
+            inspection::AnswerValue::NotApplicable => AnswerValue::NotApplicable,
+            inspection::AnswerValue::Number { value } => AnswerValue::Number { value },
+            inspection::AnswerValue::Text { text } => AnswerValue::Text { text },
+            inspection::AnswerValue::Photo => AnswerValue::Photo,
+        }
+    }
+}
+
+/// A decision on what waits for the user: a review (R8), a verification
+/// (R11) or an extension request (R9, `Approve` grants it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Decision {
+    /// Approve (close, verify, grant).
+    Approve,
+    /// Reject (send back to rectifying, refuse), with a reason.
+    Reject,
+}
+
+impl Decision {
+    pub(crate) fn approves(self) -> bool {
+        self == Decision::Approve
+    }
+}
+
+/// 挂牌督办 level (R11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ListingLevel {
+    /// 县级.
+    County,
+    /// 市级.
+    City,
+    /// 省级.
+    Province,
+}
+
+impl From<ListingLevel> for hazard::ListingLevel {
+    fn from(l: ListingLevel) -> Self {
+        match l {
+            ListingLevel::County => hazard::ListingLevel::County,
+            ListingLevel::City => hazard::ListingLevel::City,
+            ListingLevel::Province => hazard::ListingLevel::Province,
+        }
+    }
+}
+
+/// How statistics are grouped (domain.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StatsGroupBy {
+    /// One line for everything (`total`).
+    Total,
+    /// Per township.
+    Township,
+    /// Per sector.
+    Sector,
+    /// Per risk colour.
+    RiskColour,
+    /// Per level.
+    Level,
+    /// Per enterprise.
+    Enterprise,
+    /// Per month of reporting (CST), `YYYY-MM`.
+    Month,
+    /// Per quarter of reporting (CST).
+    Quarter,
+}
+
+impl From<StatsGroupBy> for GroupBy {
+    fn from(g: StatsGroupBy) -> Self {
+        match g {
+            StatsGroupBy::Total => GroupBy::Total,
+            StatsGroupBy::Township => GroupBy::Township,
+            StatsGroupBy::Sector => GroupBy::Sector,
+            StatsGroupBy::RiskColour => GroupBy::RiskColour,
+            StatsGroupBy::Level => GroupBy::Level,
+            StatsGroupBy::Enterprise => GroupBy::Enterprise,
+            StatsGroupBy::Month => GroupBy::Month,
+            StatsGroupBy::Quarter => GroupBy::Quarter,
+        }
+    }
+}
+
+/// How a hidden danger was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ClosureKind {
+    /// Fixed on the spot during the inspection (R6).
+    OnSite,
+    /// Closed by the township's review (R8).
+    Reviewed,
+    /// Verified by the district (R11).
+    Verified,
+}
+
+impl From<hazard::ClosureKind> for ClosureKind {
+    fn from(k: hazard::ClosureKind) -> Self {
+        match k {
+            hazard::ClosureKind::OnSite => ClosureKind::OnSite,
+            hazard::ClosureKind::Reviewed => ClosureKind::Reviewed,
+            hazard::ClosureKind::Verified => ClosureKind::Verified,
+        }
+    }
+}
 
 /// 隐患等级.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -156,7 +509,7 @@ pub struct HistoryItem {
     /// Person name.
     pub person_name: String,
     /// Role when acting.
-    pub role: String,
+    pub role: Role,
     /// Device.
     pub device_id: String,
     /// Action name (`report`, `review`...).
@@ -178,7 +531,7 @@ impl From<&HistoryEntry> for HistoryItem {
             at_ms: e.at.0,
             person_id: e.person_id.clone(),
             person_name: e.person_name.clone(),
-            role: e.role.as_str().into(),
+            role: e.role.into(),
             device_id: e.device_id.clone(),
             action: e.action.clone(),
             summary: e.summary.clone(),
@@ -233,8 +586,8 @@ pub struct HazardDetail {
     pub before_photos: Vec<String>,
     /// Evidence submissions.
     pub evidence_count: u32,
-    /// How it was closed (`on_site`, `reviewed`, `verified`), if closed.
-    pub closure: Option<String>,
+    /// How it was closed, if closed.
+    pub closure: Option<ClosureKind>,
     /// Governance plan elements still missing (major only).
     pub plan_missing: Vec<String>,
     /// Every event, in order.
@@ -261,14 +614,7 @@ impl From<&Hazard> for HazardDetail {
             required_measures: h.required_measures.clone(),
             before_photos: h.before_photos.iter().map(|p| p.sha256.clone()).collect(),
             evidence_count: h.evidence.len() as u32,
-            closure: h.closure.as_ref().map(|c| {
-                match c.kind {
-                    hazard::ClosureKind::OnSite => "on_site",
-                    hazard::ClosureKind::Reviewed => "reviewed",
-                    hazard::ClosureKind::Verified => "verified",
-                }
-                .to_string()
-            }),
+            closure: h.closure.as_ref().map(|c| c.kind.into()),
             plan_missing: match (&h.plan, h.level) {
                 (Some(p), _) => p.missing_elements().into_iter().map(str::to_string).collect(),
                 (None, hazard::Level::Major) => vec!["governance plan".into()],
@@ -340,8 +686,8 @@ pub struct PersonInfo {
     pub id: String,
     /// Name.
     pub name: String,
-    /// Role: inspector, enterprise, supervisor, district_admin.
-    pub role: String,
+    /// Role.
+    pub role: Role,
 }
 
 /// An enterprise in scope.
@@ -353,8 +699,8 @@ pub struct EnterpriseInfo {
     pub name: String,
     /// Township.
     pub township: String,
-    /// Risk colour: red, orange, yellow, blue.
-    pub risk_colour: String,
+    /// Risk colour.
+    pub risk_colour: RiskColour,
     /// Sectors.
     pub sectors: Vec<String>,
 }
@@ -373,6 +719,7 @@ pub struct TemplateInfo {
 }
 
 /// One item of a checklist, with its answer in an inspection if any.
+/// An inspection is completed only when every item has an answer (R4).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ChecklistItem {
     /// Section.
@@ -383,8 +730,12 @@ pub struct ChecklistItem {
     pub question: String,
     /// Legal basis.
     pub legal_basis: String,
-    /// The answer given (`conforms`, `does_not_conform`, ...), if any.
-    pub answer: Option<String>,
+    /// How it is answered (with the unit and limits of a number).
+    pub kind: AnswerKind,
+    /// The answer given, if any.
+    pub answer: Option<AnswerValue>,
+    /// The inspector's note with the answer.
+    pub note: String,
     /// Whether the answer is a finding.
     pub finding: bool,
     /// Hidden dangers raised from it.
@@ -404,10 +755,30 @@ pub struct InspectionInfo {
     pub enterprise: String,
     /// Inspectors.
     pub inspectors: Vec<String>,
+    /// Why the check is made.
+    pub source: InspectionSource,
+    /// Where it was made, if the location was given.
+    pub location: Option<GpsLocation>,
     /// Start, ms.
     pub started_at_ms: i64,
     /// Whether it was completed.
     pub completed: bool,
+}
+
+impl From<&inspection::Inspection> for InspectionInfo {
+    fn from(i: &inspection::Inspection) -> Self {
+        InspectionInfo {
+            id: i.header.id.clone(),
+            template_id: i.header.template_id.clone(),
+            template_version: i.header.template_version,
+            enterprise: i.header.enterprise.clone(),
+            inspectors: i.header.inspectors.iter().map(|p| p.id.clone()).collect(),
+            source: i.header.source.into(),
+            location: i.header.location.map(Into::into),
+            started_at_ms: i.header.started_at.0,
+            completed: i.completion.is_some(),
+        }
+    }
 }
 
 /// A non-conforming item found by an inspection.

@@ -6,12 +6,19 @@
 //!
 //! - [`PaichaStore`] is a thread-safe handle on a tablet's store, acting as
 //!   its signed-in user ([`PaichaStore::enroll`] or [`PaichaStore::set_user`]);
-//! - records cross as plain values ([`HazardSummary`], [`HazardDetail`]...);
-//! - errors cross as one small enum, [`PaichaError`], whose variants an app
-//!   can act on and whose messages carry no names or contact data;
+//! - records cross as plain values ([`HazardSummary`], [`HazardDetail`]...),
+//!   and every closed set of the domain as an enum ([`AnswerValue`] checked
+//!   against the item's [`AnswerKind`], [`InspectionSource`], [`Decision`],
+//!   [`StatsGroupBy`], [`ListingLevel`]...);
+//! - what the user sees is their scope (R2): [`PaichaStore::scope`],
+//!   [`PaichaStore::enterprises`], [`PaichaStore::people`];
+//! - errors cross as one small flat enum, [`PaichaError`], whose variants an
+//!   app can act on and whose message is the sentence to show (no names or
+//!   contact data);
 //! - sync reports progress to a foreign [`SyncProgressListener`], can be
 //!   cancelled with a [`CancelToken`], and tells [`RecordChangeListener`]s
-//!   which records changed.
+//!   which records changed; the store holds a listener until its
+//!   [`Subscription`] is unsubscribed.
 //!
 //! **Threading.** Every method of [`PaichaStore`] blocks on the disk, and
 //! [`PaichaStore::sync`] and [`PaichaStore::enroll`] on the network: call

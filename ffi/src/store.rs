@@ -3,9 +3,8 @@
 use crate::convert::*;
 use crate::error::{FfiResult, PaichaError};
 use paicha_core::hazard::{Action, GovernancePlan, Handling};
-use paicha_core::inspection::{AnswerValue, Source};
 use paicha_core::photo::{PhotoRef, PhotoRole};
-use paicha_core::stats::{GroupBy, Period};
+use paicha_core::stats::Period;
 use paicha_core::time::{parse_date, Timestamp};
 use paicha_store::client;
 use paicha_store::{HazardFilter, NewAnswer, NewHazard, NewInspection, Store};
@@ -54,7 +53,13 @@ impl CancelToken {
 
 type Listeners = Mutex<Vec<(u64, Arc<dyn RecordChangeListener>)>>;
 
-/// A registration of a [`RecordChangeListener`]; dropping it (or `cancel`) unsubscribes.
+/// A registration of a [`RecordChangeListener`], made by
+/// [`PaichaStore::subscribe`]. The **store** holds the listener: it is told
+/// of changes until [`Subscription::unsubscribe`] is called or the store
+/// itself is freed. Dropping, closing or garbage-collecting this handle does
+/// *not* unsubscribe, so a handle nobody keeps (a Python call whose result
+/// is not assigned, a Kotlin value that goes out of scope) never silently
+/// ends notifications; keep the handle only to unsubscribe later.
 #[derive(uniffi::Object)]
 pub struct Subscription {
     id: u64,
@@ -63,17 +68,19 @@ pub struct Subscription {
 
 #[uniffi::export]
 impl Subscription {
-    /// Stops notifications. Does not block.
-    pub fn cancel(&self) {
+    /// Stops notifications to this listener; the store lets go of it.
+    /// Calling it again does nothing. Does not block.
+    pub fn unsubscribe(&self) {
         if let Some(l) = self.listeners.upgrade() {
             l.lock().unwrap_or_else(|p| p.into_inner()).retain(|(id, _)| *id != self.id);
         }
     }
-}
 
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.cancel();
+    /// Whether the listener is still told of changes (not unsubscribed, store alive). Does not block.
+    pub fn is_active(&self) -> bool {
+        self.listeners
+            .upgrade()
+            .is_some_and(|l| l.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|(id, _)| *id == self.id))
     }
 }
 
@@ -208,16 +215,23 @@ impl PaichaStore {
     /// admin; signs in the user it was issued for. Blocks on the network.
     pub fn enroll(&self, server_url: String, code: String) -> FfiResult<PersonInfo> {
         let p = client::enroll(&self.store, &server_url, &code)?;
-        Ok(PersonInfo { id: p.id, name: p.name, role: p.role.as_str().into() })
+        Ok(PersonInfo { id: p.id, name: p.name, role: p.role.into() })
     }
 
-    /// Everyone this tablet knows. Blocks on disk.
+    /// The signed-in user's role and scope (R2): the townships or the
+    /// enterprise whose records they see and act on. Blocks on disk.
+    pub fn scope(&self) -> FfiResult<UserScope> {
+        Ok(UserScope::from(&self.store.person(&self.me()?)?))
+    }
+
+    /// The people the signed-in user sees (R2: an enterprise user sees
+    /// itself and the officials, never another enterprise's people). Blocks on disk.
     pub fn people(&self) -> FfiResult<Vec<PersonInfo>> {
         Ok(self
             .store
-            .people()?
+            .people_seen_by(&self.me()?)?
             .into_iter()
-            .map(|p| PersonInfo { id: p.id, name: p.name, role: p.role.as_str().into() })
+            .map(|p| PersonInfo { id: p.id, name: p.name, role: p.role.into() })
             .collect())
     }
 
@@ -231,7 +245,7 @@ impl PaichaStore {
                 credit_code: e.credit_code,
                 name: e.name,
                 township: e.township,
-                risk_colour: e.risk_colour.as_str().into(),
+                risk_colour: e.risk_colour.into(),
                 sectors: e.sectors,
             })
             .collect())
@@ -247,71 +261,97 @@ impl PaichaStore {
             .collect())
     }
 
-    /// Starts an inspection (the signed-in user is the first inspector). Blocks on disk.
+    /// Starts an inspection of an enterprise in the user's scope with the
+    /// latest version of a template, pinned for the inspection (R3); the
+    /// signed-in user is the first inspector. `source` is why the check is
+    /// made (an enterprise user may only start a `SelfInspection`, R2);
+    /// `location` is the device's GPS fix, if it has one. An enforcement
+    /// inspection needs two inspectors with certificate numbers (§2).
+    /// Blocks on disk.
     pub fn start_inspection(
         &self,
         template_id: String,
         enterprise: String,
         co_inspectors: Vec<String>,
         enforcement: bool,
+        source: InspectionSource,
+        location: Option<GpsLocation>,
     ) -> FfiResult<InspectionInfo> {
         let new = NewInspection {
             template_id,
             template_version: None,
             enterprise,
             co_inspectors,
-            source: Source::Routine,
+            source: source.into(),
             enforcement,
-            location: None,
+            location: location.map(GpsLocation::to_core).transpose()?,
         };
         let i = self.store.start_inspection(&self.me()?, new, self.now())?;
-        Ok(InspectionInfo {
-            id: i.header.id,
-            template_id: i.header.template_id,
-            template_version: i.header.template_version,
-            enterprise: i.header.enterprise,
-            inspectors: i.header.inspectors.into_iter().map(|p| p.id).collect(),
-            started_at_ms: i.header.started_at.0,
-            completed: false,
-        })
+        Ok(InspectionInfo::from(&i))
     }
 
-    /// Answers an item: `conforms`, `does_not_conform`, `na`, a number, or text. Blocks on disk.
+    /// Answers an item of the inspection; answering again replaces the
+    /// answer (the old one stays in the history, R1). The value must fit the
+    /// item's kind (see [`ChecklistItem::kind`]): otherwise an `InvalidInput`
+    /// error on `answer` names the item and the kind it expects. A `Photo`
+    /// answer needs at least one of `photo_paths`; photos may go with any
+    /// answer. Blocks on disk.
     pub fn answer(
         &self,
         inspection_id: String,
         item_code: String,
-        value: String,
+        value: AnswerValue,
         note: String,
         photo_paths: Vec<String>,
     ) -> FfiResult<()> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
+        let value = value.to_core()?;
         let photos = self.photos(&photo_paths, PhotoRole::Before)?;
-        let a = NewAnswer { item_code, value: AnswerValue::parse(&value), note, photos };
+        let a = NewAnswer { item_code, value, note, photos };
         self.store.answer(&self.me()?, &id, a, self.now())?;
         Ok(())
+    }
+
+    /// The inspection's header: template version, enterprise, inspectors,
+    /// source, location, whether it is completed. Blocks on disk.
+    pub fn inspection(&self, inspection_id: String) -> FfiResult<InspectionInfo> {
+        let id = self.store.resolve_inspection_id(&inspection_id)?;
+        Ok(InspectionInfo::from(&self.store.inspection(&self.me()?, &id)?))
     }
 
     /// The items of an inspection with their answers. Blocks on disk.
     pub fn inspection_items(&self, inspection_id: String) -> FfiResult<Vec<ChecklistItem>> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
-        Ok(self
-            .store
+        self.store
             .inspection_items(&self.me()?, &id)?
             .into_iter()
-            .map(|i| ChecklistItem {
-                section: i.section,
-                code: i.code,
-                question: i.question,
-                legal_basis: i.legal_basis,
-                answer: i.answer.as_ref().and_then(|a| a.get("kind").and_then(|k| k.as_str()).map(str::to_string)),
-                finding: i.finding,
-                hazards: i.hazards,
+            .map(|i| {
+                let answer =
+                    i.answer.map(serde_json::from_value::<paicha_core::inspection::AnswerValue>).transpose().map_err(
+                        |e| PaichaError::Storage {
+                            reason: format!("the answer to item {} is unreadable: {e}", i.code),
+                        },
+                    )?;
+                Ok(ChecklistItem {
+                    kind: AnswerKind::from(&i.kind),
+                    section: i.section,
+                    code: i.code,
+                    question: i.question,
+                    legal_basis: i.legal_basis,
+                    answer: answer.map(Into::into),
+                    note: i.note,
+                    finding: i.finding,
+                    hazards: i.hazards,
+                })
             })
-            .collect())
+            .collect::<FfiResult<Vec<_>>>()
     }
 
-    /// Completes the inspection: criteria evaluated, findings proposed. Blocks on disk.
+    /// Completes the inspection: its answers are frozen, the major-hazard
+    /// criteria evaluated over the whole checklist and findings proposed
+    /// (R4). Every item of the pinned template must be answered first
+    /// (`NotApplicable` is an answer): otherwise a `Forbidden` error with
+    /// rule `R4` lists the codes of the unanswered items. Blocks on disk.
     pub fn complete_inspection(&self, inspection_id: String) -> FfiResult<CompletionInfo> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
         let r = self.store.complete_inspection(&self.me()?, &id, vec![], self.now())?;
@@ -364,14 +404,14 @@ impl PaichaStore {
         self.act(&hazard_id, Action::FixOnSite { after_photos, description })
     }
 
-    /// Township review: approve or reject with a reason (R8). Blocks on disk.
-    pub fn review(&self, hazard_id: String, approve: bool, opinion: String) -> FfiResult<HazardDetail> {
-        self.act(&hazard_id, Action::Review { approve, opinion })
+    /// Township review: approve, or reject with a reason (R8). Blocks on disk.
+    pub fn review(&self, hazard_id: String, decision: Decision, opinion: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::Review { approve: decision.approves(), opinion })
     }
 
-    /// District verification of a major hidden danger (R11). Blocks on disk.
-    pub fn verify(&self, hazard_id: String, approve: bool, opinion: String) -> FfiResult<HazardDetail> {
-        self.act(&hazard_id, Action::Verify { approve, opinion })
+    /// District verification of a major hidden danger: approve, or refuse with a reason (R11). Blocks on disk.
+    pub fn verify(&self, hazard_id: String, decision: Decision, opinion: String) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::Verify { approve: decision.approves(), opinion })
     }
 
     /// Asks for an extension before the deadline (R9); `until` is `YYYY-MM-DD`. Blocks on disk.
@@ -380,16 +420,17 @@ impl PaichaStore {
         self.act(&hazard_id, Action::RequestExtension { reason, proposed_deadline })
     }
 
-    /// Grants (optionally to another date) or refuses the waiting extension (R9). Blocks on disk.
+    /// Grants (`Approve`, to the proposed date or to `until`, `YYYY-MM-DD`)
+    /// or refuses (`Reject`) the waiting extension request (R9). Blocks on disk.
     pub fn decide_extension(
         &self,
         hazard_id: String,
-        grant: bool,
+        decision: Decision,
         until: Option<String>,
         reason: String,
     ) -> FfiResult<HazardDetail> {
         let new_deadline = until.as_deref().map(|d| date("until", d)).transpose()?;
-        self.act(&hazard_id, Action::DecideExtension { grant, new_deadline, reason })
+        self.act(&hazard_id, Action::DecideExtension { grant: decision.approves(), new_deadline, reason })
     }
 
     /// Voids a record made in error (R12). Blocks on disk.
@@ -417,10 +458,14 @@ impl PaichaStore {
         self.act(&hazard_id, Action::SubmitPlan { plan })
     }
 
-    /// Lists a major hidden danger for supervision (挂牌督办): `county`, `city` or `province` (R11). Blocks on disk.
-    pub fn list_for_supervision(&self, hazard_id: String, level: String, reason: String) -> FfiResult<HazardDetail> {
-        let level = paicha_core::hazard::ListingLevel::parse(&level).map_err(|e| invalid("level", e))?;
-        self.act(&hazard_id, Action::List { level, reason })
+    /// Lists a major hidden danger for supervision (挂牌督办) at a level (R11). Blocks on disk.
+    pub fn list_for_supervision(
+        &self,
+        hazard_id: String,
+        level: ListingLevel,
+        reason: String,
+    ) -> FfiResult<HazardDetail> {
+        self.act(&hazard_id, Action::List { level: level.into(), reason })
     }
 
     /// Suspends work (停产停业) from `from` to `until`, `YYYY-MM-DD`, at most the policy's months (R11). Blocks on disk.
@@ -500,12 +545,11 @@ impl PaichaStore {
         Ok(self.store.conflicts(&self.me()?, self.query_now()?)?.iter().map(HazardSummary::from).collect())
     }
 
-    /// Statistics grouped by `total`, `township`, `sector`, `risk_colour`, `level`, `month` or `quarter`. Blocks on disk.
-    pub fn statistics(&self, group_by: String) -> FfiResult<Vec<StatsLine>> {
-        let g = GroupBy::parse(&group_by).map_err(|e| invalid("group_by", e))?;
+    /// Statistics of the user's scope, grouped (domain.md §6). Blocks on disk.
+    pub fn statistics(&self, group_by: StatsGroupBy) -> FfiResult<Vec<StatsLine>> {
         Ok(self
             .store
-            .statistics(&self.me()?, g, Period::default(), self.query_now()?)?
+            .statistics(&self.me()?, group_by.into(), Period::default(), self.query_now()?)?
             .into_iter()
             .map(|r| StatsLine {
                 group: r.group,
@@ -554,8 +598,10 @@ impl PaichaStore {
         Ok(SyncSummary::from(&report))
     }
 
-    /// Registers a listener told which records changed after each sync.
-    /// Keep the returned subscription; dropping it unsubscribes. Does not block.
+    /// Registers a listener told, on the syncing thread, which records
+    /// changed after each sync. The store holds the listener until
+    /// `unsubscribe()` is called on the returned [`Subscription`] (or the
+    /// store is freed); dropping the handle does not unsubscribe. Does not block.
     pub fn subscribe(&self, listener: Arc<dyn RecordChangeListener>) -> Arc<Subscription> {
         let id = self.next_listener.fetch_add(1, Ordering::Relaxed);
         self.listeners.lock().unwrap_or_else(|p| p.into_inner()).push((id, listener));

@@ -279,8 +279,17 @@ pub fn upload_seeds() -> Vec<(&'static str, Vec<u8>, bool)> {
     let mut doc = device_hazard(&[9; 16]);
     doc.add_event(&criteria).expect("event");
     out.push(("other-actor-refused", doc.save_incremental(), false));
-    // An inspection with answers, completed.
-    let answers = [("SM-01", AnswerValue::Conforms), ("SM-02", AnswerValue::DoesNotConform)];
+    // An inspection with every item answered (R4), completed.
+    let answers = [
+        ("SM-01", AnswerValue::Conforms),
+        ("SM-02", AnswerValue::DoesNotConform),
+        ("SM-03", AnswerValue::Conforms),
+        ("SM-04", AnswerValue::NotApplicable),
+        ("SM-05", AnswerValue::Conforms),
+        ("SM-06", AnswerValue::Conforms),
+        ("SM-07", AnswerValue::NotApplicable),
+        ("SM-08", AnswerValue::Conforms),
+    ];
     out.push(("inspection-completed", inspection_doc(&DEVICE_ACTOR, &answers, true).save(), true));
     out
 }

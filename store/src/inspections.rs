@@ -9,6 +9,7 @@ use paicha_core::inspection::{
     check_answer, check_in_team, is_finding, Answer, AnswerValue, Finding, Inspection, Signature, Source,
 };
 use paicha_core::photo::{Gps, PhotoRef};
+use paicha_core::template::AnswerKind;
 use paicha_core::time::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -84,6 +85,8 @@ pub struct ItemRow {
     pub question: String,
     /// Legal basis.
     pub legal_basis: String,
+    /// How the item is answered (with the unit and limits of a number).
+    pub kind: AnswerKind,
     /// The answer as stored (JSON), if answered.
     pub answer: Option<serde_json::Value>,
     /// The note.
@@ -316,6 +319,7 @@ impl Store {
                         code: item.code.clone(),
                         question: item.question.clone(),
                         legal_basis: item.legal_basis.clone(),
+                        kind: item.answer.clone(),
                         finding: answer.as_ref().is_some_and(|a| is_finding(item, a)),
                         answer: answer.and_then(|a| serde_json::to_value(a).ok()),
                         note,

@@ -194,6 +194,13 @@ impl Store {
         })
     }
 
+    /// The people `viewer` sees (R2, [`Person::sees_person`]: an enterprise
+    /// user sees itself and the officials, never another enterprise's people).
+    pub fn people_seen_by(&self, viewer: &str) -> Result<Vec<Person>> {
+        let viewer = self.person(viewer)?;
+        Ok(self.people()?.into_iter().filter(|p| viewer.sees_person(p)).collect())
+    }
+
     /// Imports enterprises all or nothing, as district admin `by` (R2): every
     /// credit code is validated and a duplicate in the input is refused before
     /// anything is written. Existing enterprises with the same code are

@@ -255,6 +255,18 @@ fn inspection_items_answers_and_composite_criteria() {
     f.store
         .answer("insp-wang", &id, NewAnswer::new("FS-04", AnswerValue::DoesNotConform), t("2026-11-02T09:50+08:00"))
         .unwrap();
+    // R4: completing with items unanswered is refused, naming them, and changes nothing.
+    let before = f.fingerprint();
+    let err = f.store.complete_inspection("insp-wang", &id, vec![], t("2026-11-02T09:55+08:00")).unwrap_err();
+    assert!(matches!(&err, Error::Rule(RuleError { rule: "R4", .. })), "{err}");
+    assert!(err.to_string().contains("unanswered: FS-03, FS-06, FS-07, FS-08;"), "{err}");
+    assert_eq!(before, f.fingerprint());
+    // Not applicable is an answer.
+    for code in ["FS-03", "FS-06", "FS-07", "FS-08"] {
+        f.store
+            .answer("insp-li", &id, NewAnswer::new(code, AnswerValue::NotApplicable), t("2026-11-02T09:56+08:00"))
+            .unwrap();
+    }
     let report = f.store.complete_inspection("insp-wang", &id, vec![], t("2026-11-02T10:00+08:00")).unwrap();
     assert_eq!(report.findings.len(), 3);
     assert!(report.findings.iter().all(|x| x.major));

@@ -595,6 +595,32 @@ fn every_crafted_change_gets_the_rule_functions_verdict() {
             "a text object as an answer",
         );
     }
+    // R4: a completion with items unanswered is refused.
+    {
+        let who = &hostile[0];
+        let c = Completion { ended_at: Timestamp::now(), by: "insp-wang".into(), signatures: vec![] };
+        assert_eq!(check_completion(&prior(false), &who.person, &template, &c).map_err(|e| e.rule), Err("R4"));
+        let (mut doc, _) = server_doc(&db, &insp_id, &who.actor);
+        let heads = doc.heads();
+        doc.set_completion(&c).unwrap();
+        let label = "a completion with items unanswered";
+        tally.case(&server, &db, who, &insp_id, "inspection", doc.changes_after(&heads), false, label);
+    }
+    // The other items answered (not applicable is an answer), in one upload.
+    let all_answered: std::collections::BTreeMap<String, Answer> =
+        template.items().map(|i| (i.code.clone(), answer(&i.code, AnswerValue::NotApplicable, "insp-wang"))).collect();
+    {
+        let who = &hostile[0];
+        let (mut doc, _) = server_doc(&db, &insp_id, &who.actor);
+        let heads = doc.heads();
+        for (code, a) in all_answered.iter().filter(|(code, _)| code.as_str() != "DE-01") {
+            assert!(check_answer_by(&prior(false), &who.person, &template, a).is_ok(), "{code}");
+            doc.set_answer(a).unwrap();
+        }
+        let label = "every other item answered not applicable";
+        tally.case(&server, &db, who, &insp_id, "inspection", doc.changes_after(&heads), true, label);
+    }
+    let answered = Inspection { answers: all_answered, ..prior(false) };
     let completions: Vec<(&str, usize, Completion)> = vec![
         (
             "a completion by someone outside the team",
@@ -615,7 +641,7 @@ fn every_crafted_change_gets_the_rule_functions_verdict() {
     for (label, hi, c) in completions {
         let who = &hostile[hi];
         let expected_ok = who.person.in_scope(&insp_header.enterprise, &insp_header.township)
-            && check_completion(&prior(false), &who.person, &c).is_ok();
+            && check_completion(&answered, &who.person, &template, &c).is_ok();
         let (mut doc, _) = server_doc(&db, &insp_id, &who.actor);
         let heads = doc.heads();
         doc.set_completion(&c).unwrap();

@@ -359,12 +359,19 @@ pub fn validate_upload(
                     check_answer_by(&prior, who.person, &template, &a)?;
                 }
             }
+            let mut inspection = match fork.inspection() {
+                Ok(i) => i,
+                Err(e) => return refuse("format", e.to_string()),
+            };
+            // A completion is judged on every answer the record holds once
+            // merged: the server's and the uploaded ones (R4).
+            let answered = Inspection { answers: inspection.answers.clone(), ..prior };
             for json in new_values("completion") {
                 let c: Completion = match serde_json::from_str(&json) {
                     Ok(c) => c,
                     Err(e) => return refuse("format", format!("completion: {e}")),
                 };
-                check_completion(&prior, who.person, &c)?;
+                check_completion(&answered, who.person, &template, &c)?;
                 check_not_future(
                     c.ended_at,
                     clocks.device_offset_ms.unwrap_or(0),
@@ -373,10 +380,6 @@ pub fn validate_upload(
                     "the completion",
                 )?;
             }
-            let mut inspection = match fork.inspection() {
-                Ok(i) => i,
-                Err(e) => return refuse("format", e.to_string()),
-            };
             inspection.header = header;
             let mut photos: Vec<String> =
                 inspection.answers.values().flat_map(|a| a.photos.iter().map(|p| p.sha256.clone())).collect();

@@ -12,6 +12,7 @@ import kotlin.test.fail
 val serverBin: String = System.getenv("PAICHA_SERVER_BIN") ?: "target/debug/paicha-server"
 val work: File = Files.createTempDirectory("paicha-kt-").toFile()
 const val ENTERPRISE_A = "91320583700000001K"
+const val ENTERPRISE_D = "91320583700000004W" // in 周市镇: outside 玉山镇's scope
 
 fun run(vararg args: String): String {
     val p = ProcessBuilder(serverBin, *args).redirectErrorStream(false).start()
@@ -85,15 +86,15 @@ fun wholeLoopAcrossThreeTablets() {
     ent.sync(null, null)
     chen.sync(null, null)
     assertEquals(listOf(h.id), chen.reviewQueue().map { it.id })
-    chen.review(h.id, false, "缺少培训记录")
+    chen.review(h.id, Decision.REJECT, "缺少培训记录")
     chen.sync(null, null)
     ent.sync(null, null)
     ent.submitEvidence(h.id, "补充培训记录", listOf(jpeg("after2")))
     ent.sync(null, null)
     chen.sync(null, null)
-    val closed = chen.review(h.id, true, "整改到位")
+    val closed = chen.review(h.id, Decision.APPROVE, "整改到位")
     assertEquals(HazardStatus.CLOSED, closed.status)
-    assertEquals("reviewed", closed.closure)
+    assertEquals(ClosureKind.REVIEWED, closed.closure)
     chen.sync(null, null)
     wang.sync(null, null)
     ent.sync(null, null)
@@ -107,12 +108,18 @@ fun errorsArriveAsTheRightExceptions() {
     val wang = tablets.getValue("wang")
     val chen = tablets.getValue("chen")
     val h = wang.reportHazard(newHazard("灭火器过期", jpeg("b2")))
-    assertEquals("R8", expect<PaichaException.Forbidden> { wang.review(h.id, true, "自己销号") }.rule)
-    assertEquals("R12", expect<PaichaException.Forbidden> { wang.voidHazard(h.id, "x") }.rule)
-    assertEquals("R5", expect<PaichaException.Forbidden> { wang.reportHazard(newHazard("x", null, "2030-01-01")) }.rule)
-    assertEquals("until", expect<PaichaException.InvalidInput> { wang.requestExtension(h.id, "next week", "x") }.field)
-    assertEquals("photo", expect<PaichaException.InvalidInput> { wang.submitEvidence(h.id, "x", listOf(File(work, "missing.jpg").path)) }.field)
-    assertEquals("hidden danger", expect<PaichaException.NotFound> { chen.hazard("00000000-0000-0000-0000-000000000000") }.what)
+    // The exception's message is the sentence to show, starting with the rule id; never `rule=..., reason=...`.
+    val r8 = expect<PaichaException.Forbidden> { wang.review(h.id, Decision.APPROVE, "自己销号") }.message!!
+    assertTrue(r8.startsWith("R8: ") && "supervisor" in r8 && "rule=" !in r8 && "reason=" !in r8, r8)
+    assertTrue(expect<PaichaException.Forbidden> { wang.voidHazard(h.id, "x") }.message!!.startsWith("R12: "))
+    assertTrue(expect<PaichaException.Forbidden> { wang.reportHazard(newHazard("x", null, "2030-01-01")) }.message!!.startsWith("R5: "))
+    val until = expect<PaichaException.InvalidInput> { wang.requestExtension(h.id, "next week", "x") }.message!!
+    assertTrue(until.startsWith("until: ") && "next week" in until, until)
+    assertTrue(expect<PaichaException.InvalidInput> { wang.submitEvidence(h.id, "x", listOf(File(work, "missing.jpg").path)) }.message!!.startsWith("photo: "))
+    assertEquals(
+        "not found: hidden danger 00000000-0000-0000-0000-000000000000",
+        expect<PaichaException.NotFound> { chen.hazard("00000000-0000-0000-0000-000000000000") }.message,
+    )
     val lonely = PaichaStore.open(File(work, "lonely").path, "lonely")
     expect<PaichaException.NotEnrolled> { lonely.reviewQueue() }
 }
@@ -135,9 +142,60 @@ fun progressNotificationsAndCancellation() {
     }, null)
     assertTrue(progressSeen.isNotEmpty() && progressSeen.last().docsDown >= 1uL)
     assertTrue(h.id in summary.changedIds && h.id in changed)
-    sub.cancel()
+    sub.unsubscribe()
+    assertTrue(!sub.isActive())
     // Statistics through the bindings.
-    assertEquals("玉山镇", chen.statistics("township").first().group)
+    assertEquals("玉山镇", chen.statistics(StatsGroupBy.TOWNSHIP).first().group)
+}
+
+fun scopePeopleAndEnterprises() {
+    val wang = tablets.getValue("wang")
+    val ent = tablets.getValue("ent")
+    val scope = wang.scope()
+    assertEquals(Role.INSPECTOR, scope.role)
+    assertEquals(listOf("玉山镇"), scope.townships)
+    val codes = wang.enterprises().map { it.creditCode }
+    assertTrue(ENTERPRISE_A in codes && ENTERPRISE_D !in codes, codes.toString())
+    assertEquals(listOf(ENTERPRISE_A), ent.enterprises().map { it.creditCode })
+    assertEquals(ENTERPRISE_A, ent.scope().enterprise)
+    val people = ent.people().associate { it.id to it.role }
+    assertEquals(Role.INSPECTOR, people["insp-wang"])
+    assertTrue("ent-b" !in people && "ent-d" !in people, people.toString())
+    // A tablet holding the whole demo district still offers only the user's scope (R2).
+    val demo = PaichaStore.open(File(work, "demo-district").path, "kt-demo")
+    demo.loadDemoDistrict()
+    demo.setUser("insp-wang")
+    assertTrue(demo.enterprises().all { it.township == "玉山镇" })
+    val r2 = expect<PaichaException.Forbidden> {
+        demo.startInspection("fire-safety", ENTERPRISE_D, emptyList(), false, InspectionSource.ROUTINE, null)
+    }.message!!
+    assertTrue(r2.startsWith("R2: "), r2)
+}
+
+fun typedAnswersSourceLocationAndCompletion() {
+    val wang = tablets.getValue("wang")
+    val gps = GpsLocation(lat = 31.38, lon = 120.98, accuracyM = 5.0)
+    val i = wang.startInspection("fire-safety", ENTERPRISE_A, listOf("insp-li"), true, InspectionSource.COMPLAINT, gps)
+    assertEquals(InspectionSource.COMPLAINT, i.source)
+    assertEquals(gps, wang.inspection(i.id).location)
+    val items = wang.inspectionItems(i.id)
+    assertEquals(8, items.size)
+    assertTrue(items.all { it.kind == AnswerKind.Compliance && it.answer == null })
+    val wrongKind = expect<PaichaException.InvalidInput> {
+        wang.answer(i.id, "FS-01", AnswerValue.Number(3.0), "", emptyList())
+    }.message!!
+    assertTrue(wrongKind.startsWith("answer: item FS-01 expects conforms / does_not_conform / na"), wrongKind)
+    wang.answer(i.id, "FS-02", AnswerValue.DoesNotConform, "通道堆物", emptyList())
+    val r4 = expect<PaichaException.Forbidden> { wang.completeInspection(i.id) }.message!!
+    assertTrue(r4.startsWith("R4: ") && "FS-01, FS-03, FS-04, FS-05, FS-06, FS-07, FS-08;" in r4, r4)
+    for (code in listOf("FS-01", "FS-03", "FS-04", "FS-05", "FS-06", "FS-07")) {
+        wang.answer(i.id, code, AnswerValue.Conforms, "", emptyList())
+    }
+    wang.answer(i.id, "FS-08", AnswerValue.NotApplicable, "", emptyList())
+    assertEquals(AnswerValue.DoesNotConform, wang.inspectionItems(i.id).first { it.code == "FS-02" }.answer)
+    assertEquals(listOf("FS-02"), wang.completeInspection(i.id).findings.map { it.itemCode })
+    wang.sync(null, null)
+    assertTrue(wang.refusedEdits().isEmpty())
 }
 
 fun networkErrorIsRetryable() {
@@ -150,6 +208,8 @@ fun main() {
         "whole loop across three tablets" to ::wholeLoopAcrossThreeTablets,
         "errors arrive as the right exceptions" to ::errorsArriveAsTheRightExceptions,
         "progress, notifications and cancellation" to ::progressNotificationsAndCancellation,
+        "scope, people and enterprises" to ::scopePeopleAndEnterprises,
+        "typed answers, source, location and completion" to ::typedAnswersSourceLocationAndCompletion,
         "network error is retryable" to ::networkErrorIsRetryable,
     )
     var passed = 0

@@ -15,6 +15,7 @@ use paicha_core::doc::RecordDoc;
 use paicha_core::enterprise::RiskColour;
 use paicha_core::hazard::{Handling, Level};
 use paicha_core::inspection::{InspectionHeader, Source};
+use paicha_core::people::Role;
 use paicha_core::planning;
 use paicha_core::summary::OpenConflict;
 use std::collections::{BTreeMap, BTreeSet};

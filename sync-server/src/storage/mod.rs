@@ -28,7 +28,7 @@ use paicha_core::enterprise::Enterprise;
 use paicha_core::hazard::Status;
 use paicha_core::inspection::Inspection;
 use paicha_core::kinds::DocKind;
-use paicha_core::people::{Person, Role};
+use paicha_core::people::Person;
 use paicha_core::planning::{self, Plan};
 use paicha_core::policy::Policy;
 use paicha_core::summary::{HazardSummary, InspectionSummary, Summary};
@@ -588,13 +588,7 @@ pub(crate) fn visible_reference(
     people: Vec<Person>,
     enterprises: Vec<Enterprise>,
 ) -> (Vec<Person>, Vec<Enterprise>) {
-    let people = people
-        .into_iter()
-        .filter(|p| match person.role {
-            Role::Enterprise => p.id == person.id || p.role != Role::Enterprise,
-            _ => true,
-        })
-        .collect();
+    let people = people.into_iter().filter(|p| person.sees_person(p)).collect();
     let enterprises = enterprises.into_iter().filter(|e| person.in_scope(&e.credit_code, &e.township)).collect();
     (people, enterprises)
 }

@@ -10,6 +10,7 @@ import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.ScrollView
 import android.widget.TextView
+import cn.paicha.AnswerValue
 import cn.paicha.demo.model.HazardsModel
 import cn.paicha.demo.model.InspectionModel
 import cn.paicha.demo.model.ReviewModel
@@ -38,7 +39,9 @@ class MainActivity : Activity() {
             m.load()
             val enterprise = m.state.enterprises.first().creditCode
             m.start("dust-explosion", enterprise, listOf("insp-li"))
-            m.answer("DE-07", "does_not_conform", "积尘严重")
+            m.answer("DE-07", AnswerValue.DoesNotConform, "积尘严重")
+            // Every item is answered before completion (R4); the demo marks the rest not applicable.
+            for (item in m.state.items.filter { it.answer == null }) m.answer(item.code, AnswerValue.NotApplicable)
             m.complete()
             m.state.problem?.message ?: "findings: ${m.state.completion?.findings?.map { it.itemCode }}"
         }

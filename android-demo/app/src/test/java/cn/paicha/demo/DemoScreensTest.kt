@@ -4,6 +4,7 @@
 // Prints "N passed, N failed"; exits non-zero on a failure.
 package cn.paicha.demo
 
+import cn.paicha.AnswerValue
 import cn.paicha.HazardStatus
 import cn.paicha.Level
 import cn.paicha.demo.model.*
@@ -59,15 +60,20 @@ fun inspectorRunsAChecklistOfflineAndRaisesHiddenDangers() {
     assertTrue(m.state.templates.any { it.id == "dust-explosion" })
     m.start("dust-explosion", ALUMINIUM, listOf("insp-li"))
     assertNull(m.state.problem)
-    m.answer("DE-01", "conforms")
-    m.answer("DE-03", "does_not_conform", "干式除尘器无泄爆片")
-    m.answer("DE-08", "3.5", "积尘约3.5毫米")
-    m.answer("DE-99", "conforms")
+    m.answer("DE-01", AnswerValue.Conforms)
+    m.answer("DE-03", AnswerValue.DoesNotConform, "干式除尘器无泄爆片")
+    m.answer("DE-08", AnswerValue.Number(3.5), "积尘约3.5毫米")
+    m.answer("DE-99", AnswerValue.Conforms)
     assertEquals("item", m.state.problem?.message?.substringBefore(":"))
     m.reportFinding("DE-03", listOf(photo("de03")), listOf("insp-li"))
     m.reportFinding("DE-08", listOf(photo("de08")), listOf("insp-li"))
     assertEquals(listOf(Level.MAJOR, Level.GENERAL), m.state.raised.map { it.level })
     raisedGeneral = m.state.raised[1].id
+    // R4: not before every item is answered; the problem names the rule and the items left.
+    m.complete()
+    assertEquals("R4", m.state.problem?.rule)
+    assertTrue(m.state.problem!!.message.contains("DE-02"))
+    for (item in m.state.items.filter { it.answer == null }) m.answer(item.code, AnswerValue.NotApplicable)
     m.complete()
     assertEquals(2, m.state.completion!!.findings.size)
     val hazards = HazardsModel(store).apply { refresh() }

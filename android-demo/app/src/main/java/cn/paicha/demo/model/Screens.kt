@@ -10,11 +10,15 @@ import cn.paicha.*
 /** What a screen shows when an action failed: a message and, for rule errors, the rule. */
 data class Problem(val message: String, val rule: String? = null)
 
-/** Turns a library error into something a screen can show. */
+/**
+ * Turns a library error into something a screen can show. The exception's
+ * message is the sentence to show; a Forbidden one starts with the rule id
+ * and ": " (R8: ...), an InvalidInput one with the input's name.
+ */
 fun problemOf(e: Throwable): Problem = when (e) {
-    is PaichaException.Forbidden -> Problem(e.reason, e.rule)
-    is PaichaException.InvalidInput -> Problem("${e.field}: ${e.reason}")
-    is PaichaException.NotFound -> Problem("not found: ${e.what}")
+    is PaichaException.Forbidden -> Problem(e.message ?: "forbidden", e.message?.substringBefore(": "))
+    is PaichaException.InvalidInput -> Problem(e.message ?: "invalid input")
+    is PaichaException.NotFound -> Problem(e.message ?: "not found")
     is PaichaException.Network -> Problem("offline: your work is kept and will sync later")
     is PaichaException.NotEnrolled -> Problem("this tablet is not enrolled")
     is PaichaException.Cancelled -> Problem("sync cancelled")
@@ -77,17 +81,23 @@ class InspectionModel(private val store: PaichaStore) {
         }
     }
 
-    fun start(templateId: String, enterprise: String, coInspectors: List<String>) {
+    fun start(
+        templateId: String,
+        enterprise: String,
+        coInspectors: List<String>,
+        source: InspectionSource = InspectionSource.ROUTINE,
+        location: GpsLocation? = null,
+    ) {
         state = try {
-            val i = store.startInspection(templateId, enterprise, coInspectors, coInspectors.isNotEmpty())
+            val i = store.startInspection(templateId, enterprise, coInspectors, coInspectors.isNotEmpty(), source, location)
             state.copy(inspection = i, items = store.inspectionItems(i.id), completion = null, raised = emptyList(), problem = null)
         } catch (e: Exception) {
             state.copy(problem = problemOf(e))
         }
     }
 
-    /** `value`: conforms, does_not_conform, na, or a number. */
-    fun answer(itemCode: String, value: String, note: String = "", photoPaths: List<String> = emptyList()) {
+    /** `value` must fit the item's `kind` (NotApplicable fits every kind). */
+    fun answer(itemCode: String, value: AnswerValue, note: String = "", photoPaths: List<String> = emptyList()) {
         val i = state.inspection ?: return
         state = try {
             store.answer(i.id, itemCode, value, note, photoPaths)
@@ -114,6 +124,7 @@ class InspectionModel(private val store: PaichaStore) {
         }
     }
 
+    /** Completes the inspection; every item must be answered first (R4: the problem lists the others). */
     fun complete() {
         val i = state.inspection ?: return
         state = try {
@@ -180,7 +191,7 @@ class ReviewModel(private val store: PaichaStore) {
 
     fun decide(id: String, approve: Boolean, opinion: String) {
         state = try {
-            store.review(id, approve, opinion)
+            store.review(id, if (approve) Decision.APPROVE else Decision.REJECT, opinion)
             State(queue = store.reviewQueue())
         } catch (e: Exception) {
             state.copy(problem = problemOf(e))
