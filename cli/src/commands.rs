@@ -253,14 +253,46 @@ pub fn run(cli: Cli) -> Result<i32> {
             ctx.out.rows(&rows);
             Ok(0)
         }
-        Command::Stats { by, from, to } => {
+        Command::Stats { by, from, to, period: report, pdf, font } => {
             let group = usage(GroupBy::parse(&by))?;
-            let period = Period {
-                from: from.as_deref().map(|s| date("--from", s)).transpose()?,
-                to: to.as_deref().map(|s| date("--to", s)).transpose()?,
+            let report = report
+                .as_deref()
+                .map(|p| usage(paicha_core::stats::ReportPeriod::parse(p).map_err(|e| format!("--period: {e}"))))
+                .transpose()?;
+            let period = match report {
+                Some(r) => r.period(),
+                None => Period {
+                    from: from.as_deref().map(|s| date("--from", s)).transpose()?,
+                    to: to.as_deref().map(|s| date("--to", s)).transpose()?,
+                },
             };
             let rows = ctx.store.statistics(ctx.who()?, group, period, ctx.query_now)?;
-            ctx.out.stats(&rows);
+            match (pdf, report.and_then(|r| r.days().map(|d| (r, d)))) {
+                (Some(out), Some((r, (from, to)))) => {
+                    let font = paicha_pdf::FontFile::load(&font).map_err(|e| CliError::Core(e.into()))?;
+                    let me = ctx.store.person(ctx.who()?)?;
+                    let scope = match me.role {
+                        Role::DistrictAdmin => "全区".to_string(),
+                        Role::Enterprise => me.enterprise.clone().unwrap_or_default(),
+                        _ => me.townships.join("、"),
+                    };
+                    let due = r.due().map(|d| format!("，报送截止 {d}")).unwrap_or_default();
+                    let scope = format!("{scope} · {}{due}", r.zh());
+                    let doc = paicha_pdf::StatisticsReport {
+                        scope: &scope,
+                        from,
+                        to,
+                        grouped_by: &by,
+                        rows: &rows,
+                        generated_at: ctx.query_now,
+                    };
+                    let bytes = paicha_pdf::statistics_pdf(&doc, &font).map_err(|e| CliError::Core(e.into()))?;
+                    std::fs::write(&out, &bytes)
+                        .map_err(|e| CliError::Usage(format!("--pdf {}: {e}", out.display())))?;
+                    ctx.out.note(&format!("wrote the {} report to {} ({} bytes)", r.zh(), out.display(), bytes.len()));
+                }
+                _ => ctx.out.stats(&rows),
+            }
             Ok(0)
         }
         Command::Export { format, out } => {

@@ -113,6 +113,15 @@ pub enum Command {
         /// Last reporting day counted (YYYY-MM-DD).
         #[arg(long)]
         to: Option<String>,
+        /// A report period (§6): a quarter (2026Q3) or a year (2026); sets --from and --to.
+        #[arg(long)]
+        period: Option<String>,
+        /// Write the quarterly or annual report as an A4 PDF to this file (needs --period).
+        #[arg(long, requires = "period")]
+        pdf: Option<PathBuf>,
+        /// The CJK font of the PDF.
+        #[arg(long, env = "PAICHA_FONT", default_value = paicha_pdf::DEBIAN_CJK_FONT)]
+        font: PathBuf,
     },
     /// Export the hidden dangers in your scope (full records with history as JSON, or a CSV list).
     Export {

@@ -417,3 +417,92 @@ fn missing_acting_person_and_missing_store_are_explained() {
     assert_eq!(r.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&r.stderr).contains("paicha init"));
 }
+
+fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn orders_are_numbered_printed_reviewed_and_voided_from_the_command_line() {
+    let t = Tablet::new();
+    let h = t.report("general", "2026-03-02T09:00");
+    let o = t.ok("insp-wang", "2026-03-02T09:30", &["order", "issue", "--hazard", &h, "--with", "insp-li"]);
+    let number = o["number_text"].as_str().unwrap().to_string();
+    assert_eq!(number, "玉山镇应急责改〔2026〕tablet-9-001号");
+    // One order in force per hidden danger (§4), a supervisor cannot issue one, an unknown hidden danger is not found.
+    let e = t.fails(3, "insp-wang", "2026-03-02T09:40", &["order", "issue", "--hazard", &h, "--with", "insp-li"]);
+    assert!(e.contains("§4") && e.contains("already on order"), "{e}");
+    let e = t.fails(3, "sup-chen", "2026-03-02T09:40", &["order", "issue", "--hazard", &h, "--with", "insp-li"]);
+    assert!(e.contains("§4"), "{e}");
+    t.fails(4, "insp-wang", "2026-03-02T09:40", &["order", "issue", "--hazard", "no-such-hazard", "--with", "insp-li"]);
+    let pdf = t.path("order.pdf");
+    t.ok("insp-wang", "2026-03-02T09:45", &["order", "pdf", &number, "--out", pdf.to_str().unwrap()]);
+    let text = pdf_text(&pdf);
+    assert!(text.contains(&number) && text.contains("责令限期整改指令书") && text.contains("六十日内"), "{text}");
+    // A font that is not a font is one clear line, exit 1, nothing written.
+    let bad = t.path("bad.pdf");
+    let r = t.run(&[
+        "--as",
+        "insp-wang",
+        "order",
+        "pdf",
+        &number,
+        "--font",
+        "/etc/hostname",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("not a usable font"), "{}", r.stderr);
+    assert!(!bad.exists());
+    // Evidence, then the supervisor's opinion cites the number and closes the hidden danger.
+    let after = t.path("after.jpg");
+    t.ok(
+        "ent-a",
+        "2026-03-05",
+        &["hazard", "evidence", &h, "--description", "已整改", "--photo", after.to_str().unwrap()],
+    );
+    let e = t.fails(
+        3,
+        "insp-wang",
+        "2026-03-06",
+        &["opinion", "issue", "--order", &number, "--approve", &format!("{h}=合格")],
+    );
+    assert!(e.contains("R8"), "{e}");
+    let op = t.ok(
+        "sup-chen",
+        "2026-03-06",
+        &["opinion", "issue", "--order", &number, "--approve", &format!("{h}=整改到位")],
+    );
+    assert_eq!(op["order_number"]["seq"], 1);
+    assert_eq!(t.ok("sup-chen", "2026-03-06", &["hazard", "show", &h])["status"], "closed");
+    let case = t.path("case.pdf");
+    let c = t.ok("sup-chen", "2026-03-07", &["hazard", "case-file", &h, "--out", case.to_str().unwrap()]);
+    assert!(c["manifest"].as_array().unwrap().len() >= 3);
+    assert!(pdf_text(&case).contains("整改到位"));
+    // Void: the number stays used, explained; a second void and an empty reason are refused.
+    t.fails(3, "insp-wang", "2026-03-08", &["order", "void", &number, "--reason", " "]);
+    t.ok("insp-wang", "2026-03-08", &["order", "void", &number, "--reason", "企业名称打印错误"]);
+    t.fails(5, "insp-wang", "2026-03-08", &["order", "void", &number, "--reason", "again"]);
+    let numbers = t.ok("sup-chen", "2026-03-08", &["order", "numbers"]);
+    let first = &numbers[0]["numbers"][0];
+    assert_eq!(first["state"], "voided");
+    assert!(first["explanation"].as_str().unwrap().contains("企业名称打印错误"));
+    // The quarterly report of §6 as PDF.
+    let report = t.path("report.pdf");
+    t.ok(
+        "admin-xu",
+        "2026-04-02",
+        &["stats", "--by", "level", "--period", "2026Q1", "--pdf", report.to_str().unwrap()],
+    );
+    let text = pdf_text(&report);
+    assert!(text.contains("2026年第1季度") && text.contains("2026-04-15"), "{text}");
+    t.fails(5, "admin-xu", "2026-04-02", &["stats", "--period", "2026Q5"]);
+}

@@ -115,7 +115,7 @@ pub fn documents_section(hazard: &str, orders: &[OrderSummary], opinions: &[Revi
     }
 }
 
-fn font(st: &ConsoleState) -> Result<FontFile, ConsoleError> {
+pub(crate) fn font(st: &ConsoleState) -> Result<FontFile, ConsoleError> {
     let path = st.config.pdf_font.clone().unwrap_or_else(|| paicha_pdf::DEBIAN_CJK_FONT.into());
     FontFile::load(&path).map_err(|e| ConsoleError::NoFont(e.to_string()))
 }
@@ -132,7 +132,7 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
         .into_response()
 }
 
-fn printing(e: paicha_pdf::PdfError) -> ConsoleError {
+pub(crate) fn printing(e: paicha_pdf::PdfError) -> ConsoleError {
     match e {
         paicha_pdf::PdfError::Write(m) => ConsoleError::Internal(m),
         other => ConsoleError::NoFont(other.to_string()),

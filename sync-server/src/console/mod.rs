@@ -63,6 +63,10 @@ pub const CONSOLE_ROUTES: &[(&str, &str)] = &[
     ("post", "/hazards/{id}/act"),
     ("post", "/hazards/{id}/evidence"),
     ("get", "/photos/{sha256}"),
+    ("get", "/orders"),
+    ("get", "/orders/{id}/pdf"),
+    ("get", "/opinions/{id}/pdf"),
+    ("get", "/hazards/{id}/case-file"),
     ("get", "/review"),
     ("get", "/extensions"),
     ("get", "/conflicts"),
@@ -72,6 +76,7 @@ pub const CONSOLE_ROUTES: &[(&str, &str)] = &[
     ("get", "/stats"),
     ("get", "/stats.csv"),
     ("get", "/stats.xlsx"),
+    ("get", "/stats.pdf"),
     ("get", "/quarantine"),
     ("get", "/policy"),
     ("get", "/plans"),
@@ -263,6 +268,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/stats", get(stats::page_handler))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))
+        .route("/stats.pdf", get(stats::pdf))
         .route("/quarantine", get(admin::quarantine_page))
         .route("/policy", get(admin::policy_page))
         .route(

@@ -85,7 +85,9 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/devices", "设备"),
             item("/users", "用户"),
         ]),
-        Role::Enterprise => items.extend([item("/hazards", "本企业隐患"), item("/orders", "指令书")]),
+        Role::Enterprise => {
+            items.extend([item("/hazards", "本企业隐患"), item("/orders", "指令书"), item("/stats", "统计报表")])
+        }
         Role::Inspector => items.extend([item("/hazards", "隐患"), item("/orders", "指令书")]),
     }
     items
@@ -423,6 +425,6 @@ mod tests {
         }
         assert!(hrefs(Role::DistrictAdmin).contains(&"/devices"));
         assert!(hrefs(Role::Supervisor).contains(&"/review"));
-        assert_eq!(hrefs(Role::Enterprise), ["/", "/hazards", "/orders"]);
+        assert_eq!(hrefs(Role::Enterprise), ["/", "/hazards", "/orders", "/stats"]);
     }
 }

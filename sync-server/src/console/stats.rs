@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use paicha_core::people::Role;
-use paicha_core::stats::{compute, GroupBy, Period, StatsRow};
+use paicha_core::stats::{compute, GroupBy, Period, ReportPeriod, StatsRow};
 use paicha_core::summary::HazardSummary;
 use paicha_core::time::Timestamp;
 use std::collections::HashMap;
@@ -38,6 +38,9 @@ pub struct Request {
     pub group_by: GroupBy,
     /// Reporting period.
     pub period: Period,
+    /// The quarter or year of a report (§6), when asked for one
+    /// (`period=2026Q3` or `period=2026`); it sets `period`.
+    pub report: Option<ReportPeriod>,
 }
 
 /// Reads `group`, `from`, `to` (dates `YYYY-MM-DD`, optional).
@@ -47,9 +50,18 @@ pub fn request(q: &HashMap<String, String>) -> Result<Request, ConsoleError> {
         return Err(ConsoleError::BadForm("请选择有效的“分组”。".into()));
     }
     let group_by = GroupBy::parse(&group).map_err(|_| ConsoleError::BadForm("请选择有效的“分组”。".into()))?;
-    let from = super::forms::date(q, "from", "起始日期")?;
-    let to = super::forms::date(q, "to", "截止日期")?;
-    Ok(Request { group, group_by, period: Period { from, to } })
+    let report = match q.get("period").map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            ReportPeriod::parse(p)
+                .map_err(|_| ConsoleError::BadForm("“报表期间”应为年份（2026）或季度（2026Q3）。".into()))?,
+        ),
+        None => None,
+    };
+    let (from, to) = match report.and_then(ReportPeriod::days) {
+        Some((f, t)) => (Some(f), Some(t)),
+        None => (super::forms::date(q, "from", "起始日期")?, super::forms::date(q, "to", "截止日期")?),
+    };
+    Ok(Request { group, group_by, period: Period { from, to }, report })
 }
 
 /// The figures for `who`'s scope.
@@ -138,6 +150,10 @@ pub fn chart(rows: &[StatsRow]) -> Markup {
 
 fn query_string(r: &Request) -> String {
     let mut q = format!("group={}", r.group);
+    if let Some(p) = r.report {
+        q.push_str(&format!("&period={}", query_period(p)));
+        return q;
+    }
     if let Some(f) = r.period.from {
         q.push_str(&format!("&from={f}"));
     }
@@ -166,6 +182,14 @@ fn render(v: &Viewer<'_>, r: &Request, rows: &[StatsRow], now: Timestamp) -> Mar
                 p { label for="to" { "上报截止日期" } input #to type="date" name="to" value=[r.period.to]; }
                 p { button type="submit" { "统计" } }
             }
+            form.inline method="get" action="/stats.pdf" aria-label="季度、年度报表" {
+                input type="hidden" name="group" value=(r.group);
+                p {
+                    label for="period" { "报表期间（2026Q3 或 2026）" }
+                    input #period type="text" name="period" required pattern="[0-9]{4}([Qq][1-4])?" placeholder="2026Q3";
+                }
+                p { button type="submit" { "季度 / 年度报表（PDF）" } }
+            }
             p {
                 "按服务器时间 " (when(now)) " 计算。导出："
                 a href=(format!("/stats.csv?{}", query_string(r))) download { "CSV" } " · "
@@ -187,7 +211,7 @@ async fn figures(
     q: HashMap<String, String>,
 ) -> Result<(super::SignedIn, Request, Vec<StatsRow>, Timestamp), ConsoleError> {
     let who = signed_in(st, headers).await?;
-    who.require_any(&[Role::Supervisor, Role::DistrictAdmin])?;
+    who.require_any(&[Role::Supervisor, Role::DistrictAdmin, Role::Enterprise])?;
     let r = request(&q)?;
     let storage = st.storage.clone();
     blocking(move || {
@@ -352,5 +376,59 @@ mod tests {
         let html = chart(&[row("<script>x</script>")]).into_string();
         assert!(html.contains("<svg") && html.contains("&lt;script&gt;"));
         assert!(!html.contains("<script>x"));
+    }
+}
+
+/// `GET /stats.pdf?period=2026Q3|2026`: the quarterly or annual report
+/// (§6) of the person's scope (a township, the district, an enterprise) as
+/// an A4 PDF; its XLSX is `/stats.xlsx` with the same period.
+pub async fn pdf(
+    State(st): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ConsoleError> {
+    let (who, r, rows, now) = figures(&st, &headers, q).await?;
+    let Some(report) = r.report else {
+        return Err(ConsoleError::BadForm("请填写“报表期间”：年份（2026）或季度（2026Q3）。".into()));
+    };
+    let Some((from, to)) = report.days() else {
+        return Err(ConsoleError::BadForm("“报表期间”无效。".into()));
+    };
+    let storage = st.storage.clone();
+    let font = super::documents_page::font(&st)?;
+    blocking(move || {
+        let reference = storage.reference_for(&who.person)?;
+        let scope = super::pages::scope_text(&who.person, &reference.enterprises);
+        let label = GROUPS.iter().find(|(g, _)| *g == r.group).map_or("", |(_, l)| *l);
+        let due = report.due().map(|d| format!("，报送截止 {d}")).unwrap_or_default();
+        let scope_line = format!("{scope} · {}{due}", report.zh());
+        let doc = paicha_pdf::StatisticsReport {
+            scope: &scope_line,
+            from,
+            to,
+            grouped_by: label,
+            rows: &rows,
+            generated_at: now,
+        };
+        let bytes = paicha_pdf::statistics_pdf(&doc, &font).map_err(super::documents_page::printing)?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"paicha-report-{}.pdf\"", query_period(report)),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
+fn query_period(p: ReportPeriod) -> String {
+    match p {
+        ReportPeriod::Quarter { year, quarter } => format!("{year}Q{quarter}"),
+        ReportPeriod::Year(y) => y.to_string(),
     }
 }

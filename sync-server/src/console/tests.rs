@@ -510,6 +510,18 @@ async fn boards_and_statistics_read_the_summaries() {
     let xlsx = f.send("GET", "/stats.xlsx?group=sector", &[(session::COOKIE, &admin)], None).await;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+    // The quarterly and annual reports (§6) of the district, a township and an enterprise.
+    let year = Timestamp::now().cst_date().format("%Y").to_string();
+    for who in [&admin, &sup, &ent] {
+        let pdf =
+            f.send("GET", &format!("/stats.pdf?group=level&period={year}"), &[(session::COOKIE, who)], None).await;
+        assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+        assert_eq!(pdf.headers[header::CONTENT_TYPE], "application/pdf");
+    }
+    let q = f.send("GET", &format!("/stats.xlsx?group=level&period={year}Q1"), &[(session::COOKIE, &ent)], None).await;
+    assert_eq!(q.status, StatusCode::OK);
+    let bad = f.send("GET", "/stats.pdf?period=2026Q5", &[(session::COOKIE, &admin)], None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let bad = f.send("GET", "/stats?from=yesterday", &[(session::COOKIE, &admin)], None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("起始日期"));
@@ -522,7 +534,7 @@ async fn boards_and_statistics_read_the_summaries() {
         ("/policy", &admin, true),
         ("/review", &admin, false),
         ("/verification", &sup, false),
-        ("/stats", &ent, false),
+        ("/stats", &ent, true),
         ("/review", &ent, false),
         ("/quarantine", &sup, false),
     ] {
