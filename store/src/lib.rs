@@ -175,6 +175,13 @@ impl Store {
         };
 
         schema::upgrade(&mut writer, &path)?;
+        // Checklist versions this code ships that the store lacks (a new
+        // version, R3) are added; inspections on older versions keep theirs.
+        {
+            let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            reference::load_bundled_templates(&tx)?;
+            tx.commit()?;
+        }
         photos::remove_partial_imports(dir)?;
         let reader = connect(&path, false)?;
         let meta = |key: &str| -> Result<String> {

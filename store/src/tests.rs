@@ -765,3 +765,25 @@ fn a_late_district_verification_is_on_the_overdue_list() {
     assert_eq!(rows[0].escalation, paicha_core::hazard::Escalation::VerificationLate { days_late: 2 });
     assert_eq!(rows[0].overdue_days, 0);
 }
+
+#[test]
+fn checklist_versions_shipped_later_reach_an_existing_store_and_old_ones_stay() {
+    let f = fixture();
+    let path = f.store.dir().to_path_buf();
+    // A store made before version 2 of the dust checklist existed.
+    f.store
+        .write(|tx| {
+            tx.execute("DELETE FROM templates WHERE id = 'dust-explosion' AND version = 2", [])?;
+            Ok(())
+        })
+        .unwrap();
+    let versions = |s: &Store| -> Vec<u32> {
+        s.templates().unwrap().into_iter().filter(|t| t.id == "dust-explosion").map(|t| t.version).collect()
+    };
+    assert_eq!(versions(&f.store), vec![1]);
+    drop(f.store);
+    let reopened = Store::open(&path).unwrap();
+    let mut v = versions(&reopened);
+    v.sort();
+    assert_eq!(v, vec![1, 2]);
+}

@@ -332,53 +332,6 @@ pub async fn xlsx(
         .into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(group: &str) -> StatsRow {
-        StatsRow {
-            group: group.into(),
-            recorded: 4,
-            voided: 1,
-            closed: 2,
-            closed_on_time: 1,
-            open: 1,
-            overdue: 1,
-            major: 1,
-            major_closed: 0,
-            open_major: 1,
-            listed: 0,
-            rectification_rate: Some(2.0 / 3.0),
-            major_rectification_rate: Some(0.0),
-            on_time_rate: Some(0.5),
-            avg_days_to_close: Some(3.5),
-        }
-    }
-
-    #[test]
-    fn csv_has_a_bom_headings_and_no_formulas() {
-        let text = to_csv(&[row("=cmd|' /C calc'!A0"), row("total")]);
-        assert!(text.starts_with('\u{feff}'));
-        assert!(text.contains("分组,隐患数"));
-        assert!(text.contains("'=cmd"), "{text}");
-        assert!(text.contains("合计,4,1,2,1,1,1,1,0,1,0,66.7%,0.0%,50.0%,3.5"), "{text}");
-    }
-
-    #[test]
-    fn xlsx_is_a_zip_workbook() {
-        let bytes = to_xlsx(&[row("玉山镇"), row("total")]).unwrap();
-        assert!(bytes.starts_with(b"PK"), "an xlsx file is a zip archive");
-    }
-
-    #[test]
-    fn the_chart_is_escaped_svg() {
-        let html = chart(&[row("<script>x</script>")]).into_string();
-        assert!(html.contains("<svg") && html.contains("&lt;script&gt;"));
-        assert!(!html.contains("<script>x"));
-    }
-}
-
 /// `GET /stats.pdf?period=2026Q3|2026`: the quarterly or annual report
 /// (§6) of the person's scope (a township, the district, an enterprise) as
 /// an A4 PDF; its XLSX is `/stats.xlsx` with the same period.
@@ -430,5 +383,52 @@ fn query_period(p: ReportPeriod) -> String {
     match p {
         ReportPeriod::Quarter { year, quarter } => format!("{year}Q{quarter}"),
         ReportPeriod::Year(y) => y.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(group: &str) -> StatsRow {
+        StatsRow {
+            group: group.into(),
+            recorded: 4,
+            voided: 1,
+            closed: 2,
+            closed_on_time: 1,
+            open: 1,
+            overdue: 1,
+            major: 1,
+            major_closed: 0,
+            open_major: 1,
+            listed: 0,
+            rectification_rate: Some(2.0 / 3.0),
+            major_rectification_rate: Some(0.0),
+            on_time_rate: Some(0.5),
+            avg_days_to_close: Some(3.5),
+        }
+    }
+
+    #[test]
+    fn csv_has_a_bom_headings_and_no_formulas() {
+        let text = to_csv(&[row("=cmd|' /C calc'!A0"), row("total")]);
+        assert!(text.starts_with('\u{feff}'));
+        assert!(text.contains("分组,隐患数"));
+        assert!(text.contains("'=cmd"), "{text}");
+        assert!(text.contains("合计,4,1,2,1,1,1,1,0,1,0,66.7%,0.0%,50.0%,3.5"), "{text}");
+    }
+
+    #[test]
+    fn xlsx_is_a_zip_workbook() {
+        let bytes = to_xlsx(&[row("玉山镇"), row("total")]).unwrap();
+        assert!(bytes.starts_with(b"PK"), "an xlsx file is a zip archive");
+    }
+
+    #[test]
+    fn the_chart_is_escaped_svg() {
+        let html = chart(&[row("<script>x</script>")]).into_string();
+        assert!(html.contains("<svg") && html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>x"));
     }
 }

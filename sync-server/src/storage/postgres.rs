@@ -195,18 +195,25 @@ fn migrate(client: &mut Client) -> Result<()> {
             "the database has schema version {version}, newer than this server ({SCHEMA_VERSION})"
         )));
     }
-    if version == SCHEMA_VERSION {
-        return Ok(());
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
-        let step = i as i64 + 1;
-        if version < step {
-            tx.batch_execute(sql)?;
-            after_migration(&mut tx, step)?;
+    if version < SCHEMA_VERSION {
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let step = i as i64 + 1;
+            if version < step {
+                tx.batch_execute(sql)?;
+                after_migration(&mut tx, step)?;
+            }
         }
+        tx.execute("DELETE FROM schema_version", &[])?;
+        tx.execute("INSERT INTO schema_version(version) VALUES ($1)", &[&SCHEMA_VERSION])?;
     }
-    tx.execute("DELETE FROM schema_version", &[])?;
-    tx.execute("INSERT INTO schema_version(version) VALUES ($1)", &[&SCHEMA_VERSION])?;
+    // Template versions this server ships that the database lacks (a new
+    // version of a checklist, R3) are published; existing ones never change.
+    for (id, version, text) in bundled_templates()? {
+        tx.execute(
+            "INSERT INTO templates(id, version, json) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&id, &i64::from(version), &text],
+        )?;
+    }
     tx.commit()?;
     Ok(())
 }

@@ -159,6 +159,14 @@ impl SqliteStorage {
                 after_migration(&tx, step)?;
             }
         }
+        // Template versions this server ships that the database lacks (a new
+        // version of a checklist, R3) are published; existing ones never change.
+        for (id, version, text) in bundled_templates()? {
+            tx.execute(
+                "INSERT OR IGNORE INTO templates(id, version, json) VALUES (?1, ?2, ?3)",
+                params![id, version, text],
+            )?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(SqliteStorage { conn: Mutex::new(conn) })
