@@ -182,17 +182,36 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Command::Sync { progress } => {
+        Command::Sync { progress, quiet } => {
+            use std::io::{IsTerminal, Write};
             let cancel = std::sync::atomic::AtomicBool::new(false);
+            let terminal = std::io::stderr().is_terminal();
+            let shown = std::cell::Cell::new(false);
             let show = |p: &paicha_store::client::Progress| {
+                let line = format!(
+                    "sync: {} records up, {} down · {} up, {} down · {} photos up, {} down",
+                    p.docs_up,
+                    p.docs_down,
+                    output::bytes(p.bytes_up),
+                    output::bytes(p.bytes_down),
+                    p.photos_up,
+                    p.photos_down
+                );
+                let mut err = std::io::stderr().lock();
                 if progress {
-                    eprintln!(
-                        "sync: {} docs up, {} docs down, {} B up, {} B down, {} requests",
-                        p.docs_up, p.docs_down, p.bytes_up, p.bytes_down, p.requests
-                    );
+                    let _ = writeln!(err, "{line}");
+                } else if terminal && !quiet {
+                    // One line, rewritten in place.
+                    let _ = write!(err, "\r\x1b[2K{line}");
+                    let _ = err.flush();
+                    shown.set(true);
                 }
             };
-            let report = paicha_store::client::sync(&ctx.store, &Default::default(), &show, &cancel)?;
+            let result = paicha_store::client::sync(&ctx.store, &Default::default(), &show, &cancel);
+            if shown.get() {
+                eprintln!();
+            }
+            let report = result?;
             let mut text = format!(
                 "synced: {} documents up, {} down ({} B up, {} B down, {} requests)",
                 report.progress.docs_up,

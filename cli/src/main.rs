@@ -61,9 +61,13 @@ pub enum Command {
     },
     /// Sync now: upload this tablet's changes, download everything new in scope.
     Sync {
-        /// Print progress on stderr.
-        #[arg(long)]
+        /// Print progress on stderr even when it is not a terminal (one line per step).
+        /// On a terminal progress is shown on one updating line; piped, sync is quiet.
+        #[arg(long, conflicts_with = "quiet")]
         progress: bool,
+        /// No progress, even on a terminal.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Edits the server refused (kept here, never dropped), with the rule each broke.
     Refused,

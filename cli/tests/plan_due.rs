@@ -86,6 +86,12 @@ fn the_due_list_is_in_scope_and_moves_with_a_completed_random_plan_inspection() 
     // Started but not completed: still due.
     let due = ok(&store, &["--now", "2026-11-02T09:40", "due"]);
     assert!(due.as_array().unwrap().iter().all(|d| d["last_inspected"].is_null()));
+    // Every item answered before completion (R4): not applicable is an answer.
+    let answers = store.with_file_name("answers.csv");
+    let csv: String =
+        std::iter::once("item,value,note\n".to_string()).chain((1..=8).map(|n| format!("FS-{n:02},na,\n"))).collect();
+    std::fs::write(&answers, csv).unwrap();
+    ok(&store, &["--now", "2026-11-02T09:50", "inspection", "answers", &id, "--file", answers.to_str().unwrap()]);
     ok(&store, &["--now", "2026-11-02T10:00", "inspection", "complete", &id, "--sign", "王检查:inspector"]);
 
     // Red: monthly. Now inspected on 2026-11-02, due 2026-12-02 and last in the list.

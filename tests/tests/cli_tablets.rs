@@ -95,6 +95,13 @@ fn a_hidden_danger_through_the_whole_loop_on_three_cli_tablets() {
     for store in [&chen, &wang, &ent, &chen] {
         paicha(store, &["sync"]);
     }
+    // Piped, sync is quiet on stderr; --progress prints each step with records and bytes both ways.
+    let quiet = Command::new(bin("paicha")).arg("--store").arg(&wang).arg("sync").output().unwrap();
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "{}", String::from_utf8_lossy(&quiet.stderr));
+    let loud = Command::new(bin("paicha")).arg("--store").arg(&wang).args(["sync", "--progress"]).output().unwrap();
+    let lines = String::from_utf8_lossy(&loud.stderr).into_owned();
+    assert!(lines.lines().count() >= 1 && lines.contains("records up") && lines.contains(" B down"), "{lines}");
     let histories: Vec<serde_json::Value> =
         [&wang, &ent, &chen].iter().map(|s| paicha(s, &["hazard", "history", &id])).collect();
     assert_eq!(histories[0], histories[1]);

@@ -149,6 +149,13 @@ fn the_due_list_on_the_server_follows_the_inspections_tablets_upload() {
         location: None,
     };
     let insp = wang.store.start_inspection("insp-wang", new, t("2025-03-02T09:00+08:00")).unwrap();
+    // Every item answered before completion (R4): not applicable is an answer.
+    let answers: Vec<paicha_store::NewAnswer> = (1..=8)
+        .map(|n| {
+            paicha_store::NewAnswer::new(&format!("FS-{n:02}"), paicha_core::inspection::AnswerValue::NotApplicable)
+        })
+        .collect();
+    wang.store.answer_all("insp-wang", &insp.header.id, answers, t("2025-03-02T09:30+08:00")).unwrap();
     wang.store.complete_inspection("insp-wang", &insp.header.id, vec![], t("2025-03-02T10:00+08:00")).unwrap();
     wang.sync();
 
