@@ -75,6 +75,13 @@ mod tests {
         };
         let insp = store.start_inspection("insp-wang", new, t(start)).unwrap();
         if let Some(end) = end {
+            // Every item answered before completion (R4): not applicable is an answer.
+            let answers = (1..=8)
+                .map(|n| {
+                    crate::NewAnswer::new(&format!("FS-{n:02}"), paicha_core::inspection::AnswerValue::NotApplicable)
+                })
+                .collect();
+            store.answer_all("insp-wang", &insp.header.id, answers, t(start)).unwrap();
             store.complete_inspection("insp-wang", &insp.header.id, vec![], t(end)).unwrap();
         }
     }
