@@ -12,6 +12,7 @@
 //! (`R8: ...`), an `InvalidInput` message with the input's name and `": "`
 //! (`until: ...`).
 
+use paicha_pdf::PdfError;
 use paicha_store::Error;
 
 /// What went wrong, in a form an app can act on. The message is a sentence
@@ -70,6 +71,14 @@ pub enum PaichaError {
     /// The operation was cancelled; what was stored so far is kept.
     #[error("cancelled; what was stored so far is kept")]
     Cancelled,
+    /// A document could not be made into a PDF although its font was
+    /// usable (a fault of the PDF writer): nothing was written; report it.
+    /// A missing or unusable font is an `InvalidInput` on `font_path`.
+    #[error("printing failed: {reason}")]
+    Print {
+        /// Technical detail for logs.
+        reason: String,
+    },
     /// The local database failed or is damaged (a damaged one is moved aside and kept).
     #[error("storage: {reason}")]
     Storage {
@@ -91,6 +100,11 @@ impl From<Error> for PaichaError {
             Error::NotEnrolled => PaichaError::NotEnrolled { reason: "enroll this tablet with a server first".into() },
             Error::Cancelled => PaichaError::Cancelled,
             Error::NoStore(_) => PaichaError::NotFound { what: "store".into() },
+            // The font is the app's input (`font_path`); only a writer fault is a printing failure.
+            Error::Print(
+                p @ (PdfError::FontUnreadable { .. } | PdfError::NotAFont { .. } | PdfError::NoChinese { .. }),
+            ) => PaichaError::InvalidInput { field: "font_path".into(), reason: p.to_string() },
+            Error::Print(p @ PdfError::Write(_)) => PaichaError::Print { reason: p.to_string() },
             other => PaichaError::Storage { reason: other.to_string() },
         }
     }
@@ -173,5 +187,20 @@ mod tests {
         assert_eq!(e.to_string(), "until: 'next week' is not a date");
         let e = PaichaError::from(Error::not_found("hidden danger", "h1"));
         assert_eq!(e.to_string(), "not found: hidden danger h1");
+    }
+
+    #[test]
+    fn a_font_problem_is_the_font_path_input_and_a_writer_fault_is_a_printing_failure() {
+        let e = PaichaError::from(Error::Print(PdfError::NoChinese { path: "/x/DejaVuSans.ttf".into() }));
+        assert!(matches!(e, PaichaError::InvalidInput { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("font_path: the font /x/DejaVuSans.ttf has no Chinese glyphs"), "{e}");
+        let e = PaichaError::from(Error::Print(PdfError::FontUnreadable {
+            path: "/missing.ttc".into(),
+            detail: "No such file or directory".into(),
+        }));
+        assert!(e.to_string().starts_with("font_path: the font file /missing.ttc could not be read"), "{e}");
+        let e = PaichaError::from(Error::Print(PdfError::Write("page size".into())));
+        assert!(matches!(e, PaichaError::Print { .. }), "{e:?}");
+        assert_eq!(e.to_string(), "printing failed: the PDF could not be written: page size");
     }
 }

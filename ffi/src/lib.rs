@@ -18,17 +18,24 @@
 //! - sync reports progress to a foreign [`SyncProgressListener`], can be
 //!   cancelled with a [`CancelToken`], and tells [`RecordChangeListener`]s
 //!   which records changed; the store holds a listener until its
-//!   [`Subscription`] is unsubscribed.
+//!   [`Subscription`] is unsubscribed;
+//! - enforcement documents (§4, R15): [`PaichaStore::issue_order`] numbers
+//!   an order offline in the tablet's own sequence,
+//!   [`PaichaStore::issue_opinion`] cites it, [`PaichaStore::number_sequences`]
+//!   explains every number, and [`PaichaStore::order_pdf`] and its siblings
+//!   print to a file the app names, in a font the app names.
 //!
 //! **Threading.** Every method of [`PaichaStore`] blocks on the disk, and
 //! [`PaichaStore::sync`] and [`PaichaStore::enroll`] on the network: call
 //! them off the UI thread. The handle may be shared between threads.
 
 mod convert;
+mod documents;
 mod error;
 mod store;
 
 pub use convert::*;
+pub use documents::*;
 pub use error::PaichaError;
 pub use store::{CancelToken, PaichaStore, RecordChangeListener, Subscription, SyncProgressListener};
 

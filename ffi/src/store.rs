@@ -89,7 +89,7 @@ impl Subscription {
 /// the UI thread.
 #[derive(uniffi::Object)]
 pub struct PaichaStore {
-    store: Store,
+    pub(crate) store: Store,
     clock: Mutex<Option<i64>>,
     listeners: Arc<Listeners>,
     next_listener: AtomicU64,
@@ -104,7 +104,7 @@ fn date(field: &str, s: &str) -> FfiResult<chrono::NaiveDate> {
 }
 
 impl PaichaStore {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         match *self.clock.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(ms) => Timestamp(ms),
             None => Timestamp::now(),
@@ -119,7 +119,7 @@ impl PaichaStore {
         }
     }
 
-    fn me(&self) -> FfiResult<String> {
+    pub(crate) fn me(&self) -> FfiResult<String> {
         self.store
             .user()?
             .ok_or(PaichaError::NotEnrolled { reason: "no signed-in user: enroll or set_user first".into() })

@@ -13,6 +13,8 @@ val serverBin: String = System.getenv("PAICHA_SERVER_BIN") ?: "target/debug/paic
 val work: File = Files.createTempDirectory("paicha-kt-").toFile()
 const val ENTERPRISE_A = "91320583700000001K"
 const val ENTERPRISE_D = "91320583700000004W" // in 周市镇: outside 玉山镇's scope
+// Debian's Noto Sans CJK (fonts-noto-cjk); on Android the app names /system/fonts/NotoSansCJK-Regular.ttc.
+const val FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 fun run(vararg args: String): String {
     val p = ProcessBuilder(serverBin, *args).redirectErrorStream(false).start()
@@ -198,6 +200,72 @@ fun typedAnswersSourceLocationAndCompletion() {
     assertTrue(wang.refusedEdits().isEmpty())
 }
 
+/** The text of a PDF as pdftotext (poppler-utils) extracts it, without white space. */
+fun pdfText(path: String): String {
+    val p = ProcessBuilder("pdftotext", "-enc", "UTF-8", path, "-").start()
+    val text = p.inputStream.bufferedReader(Charsets.UTF_8).readText()
+    check(p.waitFor() == 0) { "pdftotext $path failed: ${p.errorStream.bufferedReader().readText()}" }
+    return text.replace(Regex("\\s+"), "")
+}
+
+fun ordersNumberedOfflineOnTwoTabletsAndPrinted() {
+    val wang = tablets.getValue("wang")
+    val chen = tablets.getValue("chen")
+    val ent = tablets.getValue("ent")
+    val li = server.tablet("kt-li", "insp-li")
+    val year = java.time.LocalDate.now(java.time.ZoneId.of("Asia/Shanghai")).year
+    val h1 = wang.reportHazard(newHazard("配电柜门缺失", jpeg("o1")))
+    val h2 = wang.reportHazard(newHazard("气瓶未固定", jpeg("o2")))
+    wang.sync(null, null)
+    li.sync(null, null)
+    // Offline on both tablets: each takes the first number of its own sequence (R15).
+    val o1 = wang.issueOrder(listOf(h1.id), listOf("insp-li"),
+        listOf(SignatureInput(SignerCapacity.INSPECTOR, "insp-wang", jpeg("sig-wang"))))
+    assertTrue(o1.number.endsWith("〔$year〕kt-wang-001号"), o1.number)
+    assertEquals(DocumentNumberParts(o1.numberParts.prefix, year, "kt-wang", 1u), o1.numberParts)
+    assertEquals(ENTERPRISE_A, o1.enterprise)
+    assertEquals(h1.enterpriseName, o1.enterpriseName)
+    assertEquals(listOf(h1.id to h1.deadline), o1.hazards.map { it.hazardId to it.deadline })
+    assertEquals(setOf("insp-wang", "insp-li"), o1.inspectors.map { it.id }.toSet())
+    assertTrue(o1.inspectors.all { !it.certificateNo.isNullOrBlank() })
+    val o2 = li.issueOrder(listOf(h2.id), listOf("insp-wang"), emptyList())
+    assertTrue(o2.number.endsWith("〔$year〕kt-li-001号"), o2.number)
+    for (t in listOf(wang, li, wang, chen)) t.sync(null, null)
+    assertTrue(wang.refusedEdits().isEmpty() && li.refusedEdits().isEmpty())
+    val numbers = chen.orders(null).map { it.number }
+    assertEquals(setOf(o1.number, o2.number), numbers.toSet())
+    assertEquals(numbers.size, numbers.toSet().size)
+    val seqs = chen.numberSequences().associateBy { it.series }
+    assertEquals(setOf("kt-wang", "kt-li"), seqs.keys)
+    assertEquals(listOf(o1.number to NumberState.ISSUED), seqs.getValue("kt-wang").numbers.map { it.number to it.state })
+    assertEquals(listOf(o2.number to NumberState.ISSUED), seqs.getValue("kt-li").numbers.map { it.number to it.state })
+    // Printed offline, in the font the app names, to the file the app hands to the print service.
+    val out = File(work, "order.pdf").path
+    wang.orderPdf(o1.number, FONT, out)
+    val text = pdfText(out)
+    assertTrue(o1.number in text && o1.enterpriseName in text, text.take(400))
+    val noFont = expect<PaichaException.InvalidInput> {
+        wang.orderPdf(o1.id, File(work, "no-such-font.ttc").path, File(work, "x.pdf").path)
+    }.message!!
+    assertTrue(noFont.startsWith("font_path: ") && "no-such-font.ttc" in noFont, noFont)
+    // The enterprise submits evidence; only a supervisor writes the review opinion citing the order (R8).
+    ent.sync(null, null)
+    ent.submitEvidence(h1.id, "已加装柜门", listOf(jpeg("o-after")))
+    ent.sync(null, null)
+    chen.sync(null, null)
+    val opinion = listOf(HazardOpinionInput(h1.id, Decision.APPROVE, "整改到位"))
+    val r8 = expect<PaichaException.Forbidden> { wang.issueOpinion(o1.number, opinion, emptyList()) }.message!!
+    assertTrue(r8.startsWith("R8: "), r8)
+    val op = chen.issueOpinion(o1.number, opinion, emptyList())
+    assertEquals(o1.number, op.orderNumber)
+    assertEquals(HazardStatus.CLOSED, chen.hazard(h1.id).status)
+    val opinionPdf = File(work, "opinion.pdf").path
+    chen.opinionPdf(op.id, FONT, opinionPdf)
+    assertTrue(o1.number in pdfText(opinionPdf))
+    chen.sync(null, null)
+    assertTrue(chen.refusedEdits().isEmpty())
+}
+
 fun networkErrorIsRetryable() {
     server.stop()
     expect<PaichaException.Network> { tablets.getValue("wang").sync(null, null) }
@@ -210,6 +278,7 @@ fun main() {
         "progress, notifications and cancellation" to ::progressNotificationsAndCancellation,
         "scope, people and enterprises" to ::scopePeopleAndEnterprises,
         "typed answers, source, location and completion" to ::typedAnswersSourceLocationAndCompletion,
+        "orders numbered offline on two tablets, opinion, printing" to ::ordersNumberedOfflineOnTwoTabletsAndPrinted,
         "network error is retryable" to ::networkErrorIsRetryable,
     )
     var passed = 0

@@ -4,17 +4,22 @@ three tablets, the user's scope, typed answers checked against the item's
 kind, completion only with every item answered (R4), inspection source and
 GPS location, errors arriving as the right exceptions with readable
 messages, progress, change notifications (a subscription lives until
-unsubscribed) and cancellation.
+unsubscribed) and cancellation, and enforcement documents: orders numbered
+offline on two tablets without clashing (R15), the sequence report, a
+review opinion citing its order (§4), and printing to PDF in a CJK font
+(checked with pdftotext).
 
 Run by .ci/run after generating the bindings:
   PAICHA_SERVER_BIN=target/debug/paicha-server PYTHONPATH=target/bindings/python python3 ffi/tests/python/test_bindings.py
 Prints "N passed, N failed" and exits non-zero on a failure.
 """
 
+import datetime
 import gc
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +31,8 @@ SERVER = os.environ.get("PAICHA_SERVER_BIN", "target/debug/paicha-server")
 A = "91320583700000001K"  # demo enterprise in 玉山镇
 D = "91320583700000004W"  # demo enterprise in 周市镇, outside 玉山镇's scope
 WORK = tempfile.mkdtemp(prefix="paicha-py-")
+# Debian's Noto Sans CJK (fonts-noto-cjk); on Android the app names /system/fonts/NotoSansCJK-Regular.ttc.
+FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 
 def admin(data, *args):
@@ -257,7 +264,9 @@ def test_typed_answers_source_location_and_completion():
                p.InspectionSource.ROUTINE, p.GpsLocation(lat=131.0, lon=120.0, accuracy_m=None))
     assert str(e).startswith("location: "), str(e)
     items = wang.inspection_items(i.id)
-    assert len(items) == 8 and all(x.answer is None for x in items)
+    # The latest version of the template, pinned (R3): 15 items since dust-explosion v2.
+    assert len(items) == 15 and all(x.answer is None for x in items)
+    codes = [x.code for x in items]
     kinds = {x.code: x.kind for x in items}
     assert kinds["DE-01"] == p.AnswerKind.COMPLIANCE(), kinds["DE-01"]
     de08 = kinds["DE-08"]
@@ -278,14 +287,14 @@ def test_typed_answers_source_location_and_completion():
     e = expect(p.PaichaError.InvalidInput, wang.answer, i.id, "DE-99", p.AnswerValue.CONFORMS(), "", [])
     assert str(e).startswith("item: ") and "DE-99" in str(e), str(e)
     wang.answer(i.id, "DE-08", p.AnswerValue.NUMBER(value=3.5), "积尘约3.5毫米", [])
-    # One item of eight answered: completion is refused, listing the seven others (R4).
+    # One item answered: completion is refused, listing all the others in checklist order (R4).
     e = expect(p.PaichaError.Forbidden, wang.complete_inspection, i.id)
     msg = str(e)
-    assert msg.startswith("R4: ") and "DE-01, DE-02, DE-03, DE-04, DE-05, DE-06, DE-07;" in msg, msg
+    assert msg.startswith("R4: ") and ", ".join(c for c in codes if c != "DE-08") + ";" in msg, msg
     assert "DE-08" not in msg, msg
     wang.answer(i.id, "DE-03", p.AnswerValue.DOES_NOT_CONFORM(), "无泄爆片", [])
     wang.answer(i.id, "DE-05", p.AnswerValue.CONFORMS(), "", [])
-    for code in ["DE-01", "DE-02", "DE-04", "DE-06", "DE-07"]:
+    for code in [c for c in codes if c not in ("DE-03", "DE-05", "DE-08")]:
         wang.answer(i.id, code, p.AnswerValue.NOT_APPLICABLE(), "", [])
     items = {x.code: x for x in wang.inspection_items(i.id)}
     assert items["DE-08"].answer == p.AnswerValue.NUMBER(value=3.5) and items["DE-08"].finding
@@ -339,6 +348,127 @@ def test_major_hidden_danger_through_two_level_closure():
     admin_tab.sync(None, None)
     wang.sync(None, None)
     assert wang.hazard(h.id).status == p.HazardStatus.CLOSED
+
+
+def pdf_text(path):
+    """The text of a PDF, as pdftotext (poppler-utils) extracts it, without white space."""
+    with open(path, "rb") as f:
+        assert f.read(5) == b"%PDF-", path
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], check=True, capture_output=True, text=True)
+    return re.sub(r"\s+", "", out.stdout)
+
+
+def test_orders_numbered_offline_on_two_tablets_opinion_and_printing():
+    wang, ent, chen = tablets["wang"], tablets["ent"], tablets["chen"]
+    li = server.tablet("py-li", "insp-li")
+    year = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).year
+
+    def hazard(description):
+        return wang.report_hazard(p.NewHazardInput(
+            enterprise=A, inspection_id=None, item_code=None, description=description, location="三号车间",
+            level=None, on_site=False, before_photo_paths=[jpeg("o-" + description)], required_measures="立即整改",
+            responsible_person="", co_inspectors=["insp-li"], deadline=None))
+
+    h1, h2, h3 = hazard("配电柜门缺失"), hazard("气瓶未固定"), hazard("警示标志缺失")
+    wang.sync(None, None)
+    li.sync(None, None)
+    # Offline on both tablets: each takes the first number of its own sequence (R15).
+    o1 = wang.issue_order([h1.id], ["insp-li"],
+                          [p.SignatureInput(capacity=p.SignerCapacity.INSPECTOR, signer="insp-wang",
+                                            image_path=jpeg("sig-wang"))])
+    assert o1.number.endswith(f"〔{year}〕py-wang-001号"), o1.number
+    parts = o1.number_parts
+    assert (parts.year, parts.series, parts.seq) == (year, "py-wang", 1), parts
+    assert o1.number == f"{parts.prefix}〔{year}〕py-wang-001号", o1.number
+    assert o1.enterprise == A and o1.enterprise_name == h1.enterprise_name, o1
+    assert [(x.hazard_id, x.deadline, x.description) for x in o1.hazards] == [(h1.id, h1.deadline, "配电柜门缺失")]
+    assert {x.id for x in o1.inspectors} == {"insp-wang", "insp-li"}, o1.inspectors
+    assert all(x.certificate_no for x in o1.inspectors), o1.inspectors
+    assert o1.issued_by == "insp-wang" and o1.device_id == "py-wang" and o1.issued_at_ms > 0
+    assert not o1.voided and o1.void_reason is None
+    assert [s.capacity for s in o1.signatures] == [p.SignerCapacity.INSPECTOR]
+    o2 = li.issue_order([h2.id], ["insp-wang"], [])
+    assert o2.number.endswith(f"〔{year}〕py-li-001号"), o2.number
+    assert o2.number_parts.prefix == parts.prefix and o2.number != o1.number
+    # A hidden danger is on one order in force at a time (§4).
+    e = expect(p.PaichaError.Forbidden, wang.issue_order, [h1.id], ["insp-li"], [])
+    assert str(e).startswith("§4: ") and o1.number in str(e), str(e)
+    # An order issued in error is voided with a reason; its number stays used, explained.
+    o3 = wang.issue_order([h3.id], ["insp-li"], [])
+    assert o3.number_parts.seq == 2, o3.number
+    e = expect(p.PaichaError.Forbidden, wang.void_order, o3.number, " ")
+    assert str(e).startswith("R15: "), str(e)
+    voided = wang.void_order(o3.number, "企业名称打印错误")
+    assert voided.voided and voided.void_reason == "企业名称打印错误" and voided.voided_by == "insp-wang"
+    # Both tablets sync: every number is known everywhere and none clashes.
+    for t in (wang, li, wang, chen):
+        t.sync(None, None)
+    assert wang.refused_edits() == [] and li.refused_edits() == []
+    numbers = [o.number for o in wang.orders(None)]
+    assert sorted(numbers) == sorted([o1.number, o2.number, o3.number]) and len(set(numbers)) == 3, numbers
+    assert [o.id for o in chen.orders(h1.id)] == [o1.id]
+    assert wang.order(o2.number).id == o2.id and li.order(o1.number).issued_by == "insp-wang"
+    seqs = {s.series: s for s in chen.number_sequences()}
+    assert set(seqs) == {"py-wang", "py-li"}, seqs
+    assert [(n.seq, n.state) for n in seqs["py-wang"].numbers] == [(1, p.NumberState.ISSUED), (2, p.NumberState.VOIDED)]
+    assert seqs["py-wang"].numbers[0].order_ids == [o1.id] and seqs["py-wang"].numbers[0].number == o1.number
+    assert "企业名称打印错误" in seqs["py-wang"].numbers[1].explanation, seqs["py-wang"].numbers[1]
+    assert [(n.number, n.state) for n in seqs["py-li"].numbers] == [(o2.number, p.NumberState.ISSUED)]
+    assert all(s.year == year for s in seqs.values())
+
+    # Printed offline, in the font the app names, to the path it names.
+    out = os.path.join(WORK, "order.pdf")
+    wang.order_pdf(o1.number, FONT, out)
+    text = pdf_text(out)
+    assert o1.number in text and o1.enterprise_name in text, text[:400]
+    assert not os.path.exists(out + ".part")
+    e = expect(p.PaichaError.InvalidInput, wang.order_pdf, o1.id, os.path.join(WORK, "no-such-font.ttc"),
+               os.path.join(WORK, "x.pdf"))
+    assert str(e).startswith("font_path: ") and "no-such-font.ttc" in str(e), str(e)
+    e = expect(p.PaichaError.InvalidInput, wang.order_pdf, o1.id, jpeg("not-a-font"), os.path.join(WORK, "x.pdf"))
+    assert str(e).startswith("font_path: "), str(e)
+    e = expect(p.PaichaError.InvalidInput, wang.order_pdf, o1.id, "", os.path.join(WORK, "x.pdf"))
+    assert str(e).startswith("font_path: "), str(e)
+    assert not os.path.exists(os.path.join(WORK, "x.pdf"))
+    e = expect(p.PaichaError.InvalidInput, wang.order_pdf, o1.id, FONT, os.path.join(WORK, "no-dir", "x.pdf"))
+    assert str(e).startswith("out_path: "), str(e)
+    e = expect(p.PaichaError.NotFound, wang.order_pdf, "no-such-order", FONT, out)
+    assert str(e).startswith("not found: order"), str(e)
+
+    # The enterprise submits evidence; the supervisor's review opinion cites the order.
+    ent.sync(None, None)
+    assert [o.number for o in ent.orders(None)] and o1.number in [o.number for o in ent.orders(None)]
+    ent.submit_evidence(h1.id, "已加装柜门", [jpeg("o-after")])
+    ent.sync(None, None)
+    wang.sync(None, None)
+    chen.sync(None, None)
+    e = expect(p.PaichaError.Forbidden, wang.issue_opinion, o1.number,
+               [p.HazardOpinionInput(hazard_id=h1.id, decision=p.Decision.APPROVE, opinion="自己复查")], [])
+    assert str(e).startswith("R8: "), str(e)
+    op = chen.issue_opinion(o1.number, [
+        p.HazardOpinionInput(hazard_id=h1.id[:8], decision=p.Decision.APPROVE, opinion="整改到位")], [
+        p.SignatureInput(capacity=p.SignerCapacity.REVIEWER, signer="sup-chen", image_path=jpeg("sig-chen")),
+        p.SignatureInput(capacity=p.SignerCapacity.ENTERPRISE_REPRESENTATIVE, signer="张厂长",
+                         image_path=jpeg("sig-rep"))])
+    assert op.order_id == o1.id and op.order_number == o1.number and op.reviewed_by == "sup-chen", op
+    assert [(x.hazard_id, x.decision) for x in op.opinions] == [(h1.id, p.Decision.APPROVE)], op.opinions
+    assert chen.hazard(h1.id).status == p.HazardStatus.CLOSED
+    assert [x.id for x in chen.opinions(o1.number)] == [op.id] and chen.opinion(op.id[:8]) == op
+    e = expect(p.PaichaError.Forbidden, chen.issue_opinion, o3.number,
+               [p.HazardOpinionInput(hazard_id=h3.id, decision=p.Decision.APPROVE, opinion="x")], [])
+    assert str(e).startswith("§4: ") and "voided" in str(e), str(e)
+    opinion_pdf = os.path.join(WORK, "opinion.pdf")
+    chen.opinion_pdf(op.id, FONT, opinion_pdf)
+    assert o1.number in pdf_text(opinion_pdf)
+    case = os.path.join(WORK, "case.pdf")
+    manifest = chen.case_file_pdf(h1.id, FONT, case)
+    assert manifest and all(re.fullmatch(r"[0-9a-f]{64}", m.sha256) for m in manifest), manifest
+    assert any(m.held for m in manifest), manifest
+    assert o1.number in pdf_text(case)
+    chen.sync(None, None)
+    wang.sync(None, None)
+    assert chen.refused_edits() == [] and wang.opinions(o1.id) == [op]
+    assert wang.hazard(h1.id).status == p.HazardStatus.CLOSED
 
 
 def test_network_error_is_retryable():
