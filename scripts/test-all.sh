@@ -29,6 +29,7 @@ bash scripts/api-check.sh
 
 echo "== bindings"
 cargo build -p paicha-ffi -p paicha-server
+cargo build -p paicha-scenarios --bin test-ca
 LIB="$TARGET/debug/libpaicha_ffi.so"
 SERVER="$TARGET/debug/paicha-server"
 BINDINGS="$TARGET/bindings"
@@ -43,7 +44,7 @@ test -s "$BINDINGS/swift/Paicha.swift" && test -s "$BINDINGS/swift/paichaFFI.h"
 cp "$LIB" "$BINDINGS/python/"
 
 echo "== Python bindings (real library, real server)"
-PAICHA_SERVER_BIN="$SERVER" PYTHONPATH="$BINDINGS/python" \
+PAICHA_SERVER_BIN="$SERVER" PAICHA_TEST_CA_BIN="$TARGET/debug/test-ca" PYTHONPATH="$BINDINGS/python" \
   python3 ffi/tests/python/test_bindings.py
 
 echo "== Kotlin bindings on the JVM (real library, real server)"

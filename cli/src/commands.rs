@@ -169,7 +169,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Command::Enroll { server, code } => {
+        Command::Enroll { server, code, ca_cert } => {
+            if let Some(path) = &ca_cert {
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::Usage(format!("--ca-cert {}: {e}", path.display())))?;
+                ctx.store.trust_certificate_authority(&pem)?;
+            }
             let user = paicha_store::client::enroll(&ctx.store, &server, &code)?;
             ctx.out.value(
                 &serde_json::json!({ "server": server, "user": user }),

@@ -58,6 +58,10 @@ pub enum Command {
         /// The one-time enrollment code.
         #[arg(long)]
         code: String,
+        /// Trust this certificate authority (PEM) besides the system's, for
+        /// a server whose certificate comes from the district's own CA; kept for later syncs.
+        #[arg(long, value_name = "PEM")]
+        ca_cert: Option<PathBuf>,
     },
     /// Sync now: upload this tablet's changes, download everything new in scope.
     Sync {

@@ -211,6 +211,15 @@ impl PaichaStore {
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = now_ms;
     }
 
+    /// Trusts a certificate authority (PEM text, one or more certificates)
+    /// for every request to the server, besides the system's trust store: a
+    /// district whose intranet server has a certificate from its own CA.
+    /// Call before [`PaichaStore::enroll`]; kept in the store for later syncs.
+    /// A text without a certificate is `InvalidInput`. Blocks on disk.
+    pub fn trust_certificate_authority(&self, pem: String) -> FfiResult<()> {
+        Ok(self.store.trust_certificate_authority(&pem)?)
+    }
+
     /// Enrolls this tablet with a server using the code from the district
     /// admin; signs in the user it was issued for. Blocks on the network.
     pub fn enroll(&self, server_url: String, code: String) -> FfiResult<PersonInfo> {

@@ -96,12 +96,40 @@ pub struct EnrollResponse {
     pub reference: ReferenceData,
 }
 
-fn http(timeout: Duration) -> Result<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .user_agent(concat!("paicha/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Network { detail: e.to_string() })
+/// The HTTP client: the system's trust store, plus the certificate
+/// authorities the store was told to trust (a district's own CA).
+fn http(store: &Store, timeout: Duration) -> Result<reqwest::blocking::Client> {
+    let mut builder =
+        reqwest::blocking::Client::builder().timeout(timeout).user_agent(concat!("paicha/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = store.trusted_ca()? {
+        builder = builder.tls_certs_merge(parse_ca(&pem)?);
+    }
+    builder.build().map_err(network)
+}
+
+/// The certificates of a PEM bundle; none, or unreadable, is an error.
+pub(crate) fn parse_ca(pem: &str) -> Result<Vec<reqwest::Certificate>> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| Error::invalid("ca certificate", format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid(
+            "ca certificate",
+            "the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+        ));
+    }
+    Ok(certs)
+}
+
+/// A network error with its causes (a TLS failure names the certificate problem).
+fn network(e: reqwest::Error) -> Error {
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Network { detail }
 }
 
 fn server_error(status: reqwest::StatusCode, body: &[u8]) -> Error {
@@ -118,12 +146,12 @@ fn server_error(status: reqwest::StatusCode, body: &[u8]) -> Error {
 pub fn enroll(store: &Store, server_url: &str, code: &str) -> Result<Person> {
     let url = format!("{}/v1/enroll", server_url.trim_end_matches('/'));
     let body = EnrollRequest { code: code.trim(), device_id: &store.device().device_id, actor: store.actor_hex() };
-    let resp = http(Duration::from_secs(30))?
+    let resp = http(store, Duration::from_secs(30))?
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(serde_json::to_vec(&body).map_err(|e| Error::Protocol(e.to_string()))?)
         .send()
-        .map_err(|e| Error::Network { detail: e.to_string() })?;
+        .map_err(network)?;
     let status = resp.status();
     let bytes = resp.bytes().map_err(|e| Error::Network { detail: e.to_string() })?;
     if !status.is_success() {
@@ -169,7 +197,7 @@ fn exchange(
             .body(body.clone())
             .send();
         match sent {
-            Err(e) => last = Error::Network { detail: e.to_string() },
+            Err(e) => last = network(e),
             Ok(resp) => {
                 let status = resp.status();
                 match resp.bytes() {
@@ -194,7 +222,7 @@ pub fn sync(
     cancel: &AtomicBool,
 ) -> Result<SyncReport> {
     let link = store.server_link()?.ok_or(Error::NotEnrolled)?;
-    let client = http(opts.timeout)?;
+    let client = http(store, opts.timeout)?;
     let mut report = SyncReport::default();
     let mut previous: Vec<String> = vec![];
     loop {

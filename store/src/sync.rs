@@ -89,6 +89,22 @@ fn set_heads(conn: &Connection, id: &str, heads: &[String], dirty: bool) -> Resu
     Ok(())
 }
 
+impl Store {
+    /// Trusts a certificate authority (PEM, one or more certificates) for
+    /// every request to the server, besides the system's trust store: a
+    /// district whose intranet server has a certificate from its own CA.
+    /// Checked before it is kept; kept in the store for later syncs.
+    pub fn trust_certificate_authority(&self, pem: &str) -> Result<()> {
+        crate::client::parse_ca(pem)?;
+        self.write(|tx| meta_set(tx, "trusted_ca_pem", pem))
+    }
+
+    /// The certificate authority trusted besides the system's, if any.
+    pub fn trusted_ca(&self) -> Result<Option<String>> {
+        self.read(|c| meta_get(c, "trusted_ca_pem"))
+    }
+}
+
 fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }

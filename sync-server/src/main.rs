@@ -74,6 +74,13 @@ enum Cmd {
         /// (fonts-noto-cjk). A named font that cannot be used stops the start.
         #[arg(long, env = "PAICHA_SERVER_PDF_FONT")]
         pdf_font: Option<PathBuf>,
+        /// Serve HTTPS with this certificate chain (PEM), for example one
+        /// issued by the district's own certificate authority; needs --tls-key.
+        #[arg(long, env = "PAICHA_SERVER_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, env = "PAICHA_SERVER_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Where R10's notices go.
         #[command(flatten)]
         outlets: OutletArgs,
@@ -277,6 +284,8 @@ struct FileConfig {
     photos: Option<String>,
     public_url: Option<String>,
     pdf_font: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     smtp: Option<String>,
     smtp_from: Option<String>,
     #[serde(default)]
@@ -422,7 +431,7 @@ fn main() {
             print(cli.json, serde_json::json!({ "data": data, "database": database.as_ref().map(|_| describe(database.as_deref(), &data)), "demo": demo }), text);
             Ok(())
         }
-        Cmd::Serve { listen, demo, public_url, pdf_font, outlets, notices_every } => {
+        Cmd::Serve { listen, demo, public_url, pdf_font, tls_cert, tls_key, outlets, notices_every } => {
             if fresh && demo {
                 seed_demo(storage.as_ref()).unwrap_or_else(|e| fail(e));
             }
@@ -442,7 +451,13 @@ fn main() {
             }
             let outlets = outlets.outlets(&file).unwrap_or_else(|e| fail(e));
             let notices = (outlets, std::time::Duration::from_secs(notices_every.max(1)));
-            serve(storage, photo_store(photos.as_deref(), &data), &listen, &data, &describe(database.as_deref(), &data), console, notices);
+            let tls = match (tls_cert.or(file.tls_cert.clone()), tls_key.or(file.tls_key.clone())) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                _ => fail("--tls-cert and --tls-key go together"),
+            };
+            let endpoint = Endpoint { listen, tls };
+            serve(storage, photo_store(photos.as_deref(), &data), &endpoint, &data, &describe(database.as_deref(), &data), console, notices);
             Ok(())
         }
         Cmd::Notices(NoticesCmd::Run { outlets, retry_now }) => {
@@ -722,15 +737,22 @@ fn read_password_line() -> Result<String, String> {
     Ok(password.to_string())
 }
 
+/// Where the server listens, and the certificate and key when it serves HTTPS itself.
+struct Endpoint {
+    listen: String,
+    tls: Option<(PathBuf, PathBuf)>,
+}
+
 fn serve(
     storage: Arc<dyn Storage>,
     photos: Arc<dyn blobs::Blobs>,
-    listen: &str,
+    endpoint: &Endpoint,
     data: &std::path::Path,
     database: &str,
     console: paicha_server::console::ConsoleConfig,
     notices: (paicha_server::notices::Outlets, std::time::Duration),
 ) {
+    let (listen, tls) = (endpoint.listen.as_str(), &endpoint.tls);
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAICHA_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| fail(e));
@@ -748,8 +770,17 @@ fn serve(
         tracing::info!(%addr, data = %data.display(), %database, "paicha-server listening");
         let (outlets, every) = notices;
         tokio::spawn(paicha_server::notices::background(keep.clone(), outlets, every));
+        // TLS (a district's own CA): read before announcing, so a bad file stops the start.
+        let tls_config = match &tls {
+            Some((cert, key)) => Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .unwrap_or_else(|e| fail(format!("--tls-cert/--tls-key: {e}"))),
+            ),
+            None => None,
+        };
         // The line scripts wait for (tests read the port from it).
-        println!("listening on http://{addr}");
+        println!("listening on {}://{addr}", if tls_config.is_some() { "https" } else { "http" });
         let shutdown = async {
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -765,8 +796,25 @@ fn serve(
             tokio::select! { _ = ctrl_c => {}, _ = term => {} }
             tracing::info!("shutting down: finishing requests in flight");
         };
-        if let Err(e) = axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown).await {
-            fail(e);
+        match tls_config {
+            None => {
+                if let Err(e) = axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown).await {
+                    fail(e);
+                }
+            }
+            Some(config) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+                });
+                let std_listener = listener.into_std().unwrap_or_else(|e| fail(e));
+                let server = axum_server::from_tcp_rustls(std_listener, config).unwrap_or_else(|e| fail(e));
+                if let Err(e) = server.handle(handle).serve(app::router(state).into_make_service()).await {
+                    fail(e);
+                }
+            }
         }
     });
     drop(runtime);

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod console;
+pub mod tls;
 
 use paicha_core::time::Timestamp;
 use paicha_store::client::{self, SyncOptions, SyncReport};

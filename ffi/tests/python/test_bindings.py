@@ -471,6 +471,40 @@ def test_orders_numbered_offline_on_two_tablets_opinion_and_printing():
     assert wang.hazard(h1.id).status == p.HazardStatus.CLOSED
 
 
+def test_https_with_the_district_ca():
+    """A server with a certificate from a test CA (the district's own): a tablet
+    that trusts the CA enrolls and syncs over HTTPS, one that does not gets a
+    Network error naming the certificate, and a text that is no certificate
+    is InvalidInput."""
+    certs = os.path.join(WORK, "tls")
+    subprocess.run([os.environ["PAICHA_TEST_CA_BIN"], certs], check=True)
+    data = os.path.join(WORK, "tls-server")
+    subprocess.run([SERVER, "--data", data, "init", "--demo"], check=True, capture_output=True)
+    env = dict(os.environ, PAICHA_LOG="warn", PAICHA_SERVER_TLS_CERT=os.path.join(certs, "server.pem"),
+               PAICHA_SERVER_TLS_KEY=os.path.join(certs, "server.key"))
+    proc = subprocess.Popen([SERVER, "--data", data, "serve", "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("listening on https://"), line
+        url = line[len("listening on "):]
+        stranger = p.PaichaStore.open(os.path.join(WORK, "tls-stranger"), "tls-stranger")
+        code = admin(data, "device", "add", "--device", "tls-stranger", "--user", "insp-li")["code"]
+        e = expect(p.PaichaError.Network, stranger.enroll, url, code)
+        assert "certificate" in str(e).lower(), str(e)
+        tab = p.PaichaStore.open(os.path.join(WORK, "tls-wang"), "tls-wang")
+        e = expect(p.PaichaError.InvalidInput, tab.trust_certificate_authority, "not a certificate")
+        assert str(e).startswith("ca certificate: "), str(e)
+        with open(os.path.join(certs, "ca.pem")) as f:
+            tab.trust_certificate_authority(f.read())
+        code = admin(data, "device", "add", "--device", "tls-wang", "--user", "insp-wang")["code"]
+        assert tab.enroll(url, code).id == "insp-wang"
+        tab.sync(None, None)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_network_error_is_retryable():
     server.stop()
     e = expect(p.PaichaError.Network, tablets["wang"].sync, None, None)
