@@ -162,7 +162,13 @@ impl Store {
         self.read(|c| {
             let ids: Vec<(String, String)> = {
                 let mut stmt = c.prepare(
-                    "SELECT s.doc_id, d.kind FROM sync_docs s JOIN documents d ON d.id = s.doc_id WHERE s.dirty = 1 ORDER BY s.doc_id",
+                    // Inspections before the hidden dangers they raise, hidden
+                    // dangers before the orders listing them, orders before
+                    // their opinions: a record is never sent before one it
+                    // refers to, even when the uploads take several requests.
+                    "SELECT s.doc_id, d.kind FROM sync_docs s JOIN documents d ON d.id = s.doc_id WHERE s.dirty = 1
+                     ORDER BY CASE d.kind WHEN 'inspection' THEN 0 WHEN 'hazard' THEN 1 WHEN 'order' THEN 2
+                                          WHEN 'review_opinion' THEN 3 ELSE 4 END, s.doc_id",
                 )?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 rows.collect::<rusqlite::Result<_>>()?

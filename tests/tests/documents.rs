@@ -309,3 +309,21 @@ fn forged_numbers_and_documents_are_refused() {
     wrong_number.order_number.seq = 99;
     assert_eq!(upload(&server, &sup, DocKind::ReviewOpinion, "raw-op-4", &wrong_number).0, "§4");
 }
+
+#[test]
+fn orders_go_after_their_hidden_dangers_when_uploads_take_many_requests() {
+    let server = Server::start();
+    let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
+    for n in 0..4 {
+        let now = format!("2026-06-01T09:{:02}+08:00", n * 5);
+        let h = report(&wang, "insp-li", &now, &format!("隐患 {n}"));
+        issue(&wang, "insp-li", &h, &now);
+    }
+    // One record per request: whatever the ids, no order reaches the server before its hidden danger.
+    let opts = paicha_store::client::SyncOptions { max_upload_bytes: 1, ..Default::default() };
+    let report =
+        paicha_store::client::sync(&wang.store, &opts, &|_| {}, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(report.progress.requests >= 8, "{} requests", report.progress.requests);
+    assert_eq!(server.admin(&["orders"]).as_array().unwrap().len(), 4);
+}
