@@ -81,12 +81,9 @@ impl ServerView for View<'_> {
         if let Some(h) = self.pending.hazards.get(id) {
             return Ok(Some(h.clone()));
         }
-        let Some(d) = self.storage.document(id).map_err(lookup)? else { return Ok(None) };
-        if d.kind != DocKind::Hazard {
+        let Some(doc) = crate::storage::stored_record(self.storage, id, DocKind::Hazard).map_err(lookup)? else {
             return Ok(None);
-        }
-        let mut doc = RecordDoc::empty(id, &[0; 16]);
-        doc.apply(&d.snapshot).map_err(|e| LookupError(format!("stored record {id}: {e}")))?;
+        };
         let events = doc.events().map_err(|e| LookupError(format!("stored record {id}: {e}")))?;
         Ok(paicha_core::hazard::fold(id, &events))
     }
@@ -94,13 +91,10 @@ impl ServerView for View<'_> {
         if let Some(o) = self.pending.orders.get(id) {
             return Ok(Some(o.clone()));
         }
-        let Some(d) = self.storage.document(id).map_err(lookup)? else { return Ok(None) };
-        if d.kind != DocKind::Order {
+        let Some(doc) = crate::storage::stored_record(self.storage, id, DocKind::Order).map_err(lookup)? else {
             return Ok(None);
-        }
-        let mut doc = RecordDoc::empty(id, &[0; 16]);
+        };
         let bad = |e: paicha_core::DocError| LookupError(format!("stored order {id}: {e}"));
-        doc.apply(&d.snapshot).map_err(bad)?;
         Ok(Some(OrderSummary { order: doc.body().map_err(bad)?, void: doc.void().map_err(bad)? }))
     }
     fn orders_in_township(&self, township: &str) -> Result<Vec<OrderSummary>, LookupError> {

@@ -4,7 +4,6 @@
 //! wherever a record is shown. Printed by the same code as on the tablet
 //! ([`paicha_pdf`]), in the font the operator names (`--pdf-font`).
 
-use super::actions::hazard_in_scope;
 use super::pages::{page, when};
 use super::{blocking, html_page, signed_in, ConsoleError, ConsoleState};
 use crate::storage::{Storage, SummaryQuery};
@@ -176,12 +175,9 @@ pub async fn opinion_pdf(
     let who = signed_in(&st, &headers).await?;
     blocking(move || {
         let storage = st.storage.as_ref();
-        let Some(stored) = storage.document(&id)? else { return Err(ConsoleError::NotFound) };
-        if stored.kind != DocKind::ReviewOpinion {
+        let Some(doc) = crate::storage::stored_record(storage, &id, DocKind::ReviewOpinion)? else {
             return Err(ConsoleError::NotFound);
-        }
-        let mut doc = paicha_core::doc::RecordDoc::empty(&id, &[0; 16]);
-        doc.apply(&stored.snapshot).map_err(|e| ConsoleError::Internal(format!("stored record {id}: {e}")))?;
+        };
         let op: ReviewOpinion = doc.body().map_err(|e| ConsoleError::Internal(format!("stored record {id}: {e}")))?;
         if !who.person.in_scope(&op.enterprise.credit_code, &op.enterprise.township) {
             return Err(ConsoleError::NotFound);
@@ -202,13 +198,12 @@ pub async fn case_file_pdf(
 ) -> Result<Response, ConsoleError> {
     let who = signed_in(&st, &headers).await?;
     blocking(move || {
-        let storage = st.storage.as_ref();
-        let (mut hazard, _) = hazard_in_scope(storage, &who.person, &id)?;
-        let receipts: std::collections::HashMap<String, i64> = storage.receipts_for(&id)?.into_iter().collect();
+        let c = super::hazard_page::load(st.storage.as_ref(), &who.person, &id, Timestamp::now())?;
+        let mut hazard = c.hazard;
         for e in &mut hazard.history {
-            e.received_at = receipts.get(&e.event_id).map(|t| Timestamp(*t));
+            e.received_at = c.receipts.get(&e.event_id).copied();
         }
-        let (orders, opinions) = documents_of_hazard(storage, &who.person, &hazard.enterprise.credit_code, &id)?;
+        let (orders, opinions) = c.documents;
         let case = paicha_pdf::CaseFile {
             hazard: &hazard,
             orders: &orders,

@@ -369,14 +369,8 @@ pub trait Storage: Send + Sync + 'static {
     fn document(&self, id: &str) -> Result<Option<StoredDoc>>;
     /// A stored inspection (None: no inspection of that id is stored here).
     fn inspection(&self, id: &str) -> Result<Option<Inspection>> {
-        let Some(d) = self.document(id)? else { return Ok(None) };
-        if d.kind != DocKind::Inspection {
-            return Ok(None);
-        }
-        let mut doc = paicha_core::doc::RecordDoc::empty(id, &[0; 16]);
-        doc.apply(&d.snapshot).map_err(|e| StorageError::Corrupt(format!("stored inspection {id}: {e}")))?;
-        let insp = doc.inspection().map_err(|e| StorageError::Corrupt(format!("stored inspection {id}: {e}")))?;
-        Ok(Some(insp))
+        let Some(doc) = stored_record(self, id, DocKind::Inspection)? else { return Ok(None) };
+        Ok(Some(doc.inspection().map_err(|e| StorageError::Corrupt(format!("stored inspection {id}: {e}")))?))
     }
     /// Stores the accepted uploads of one request durably, in one transaction,
     /// each only if its record still has its `base_heads` (see the contract).
@@ -604,6 +598,23 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String> {
 }
 
 /// Parses a stored kind.
+/// The stored record `id` as a document, if it is one of `kind` (`None`:
+/// absent or of another kind); a snapshot that does not load is
+/// [`StorageError::Corrupt`]. The one place records are loaded for reading.
+pub fn stored_record(
+    storage: &(impl Storage + ?Sized),
+    id: &str,
+    kind: DocKind,
+) -> Result<Option<paicha_core::doc::RecordDoc>> {
+    let Some(d) = storage.document(id)? else { return Ok(None) };
+    if d.kind != kind {
+        return Ok(None);
+    }
+    let mut doc = paicha_core::doc::RecordDoc::empty(id, &[0; 16]);
+    doc.apply(&d.snapshot).map_err(|e| StorageError::Corrupt(format!("stored {kind} {id}: {e}")))?;
+    Ok(Some(doc))
+}
+
 pub(crate) fn stored_kind(doc_id: &str, kind: &str) -> Result<DocKind> {
     DocKind::parse(kind).map_err(|e| StorageError::Corrupt(format!("stored record {doc_id}: {e}")))
 }
