@@ -4,7 +4,7 @@
 //! part so that a printed or copied case file can be checked later against
 //! the records it came from.
 
-use crate::documents::{lay_opinion, lay_order, when, zh_date};
+use crate::documents::{lay_opinion, lay_order, short, when, zh_date};
 use crate::error::PdfError;
 use crate::font::FontFile;
 use crate::layout::{Layout, BODY, SMALL};
@@ -68,7 +68,7 @@ fn photo_grid(
             let bytes = photos.jpeg(&p.sha256);
             let held = bytes.as_ref().is_some_and(|b| sha_hex(b) == p.sha256);
             manifest.push(ManifestEntry {
-                part: format!("{label} {}", &p.sha256[..12.min(p.sha256.len())]),
+                part: format!("{label} {}", short(&p.sha256)),
                 sha256: p.sha256.clone(),
                 held,
             });
@@ -82,7 +82,7 @@ fn photo_grid(
                 None => {
                     let why =
                         if held { "无法显示（不是可解码的 JPEG）" } else { "未在本机或已损坏" };
-                    l.paragraph(&format!("（照片 {} {why}）", &p.sha256[..12.min(p.sha256.len())]), SMALL, left, 0.0);
+                    l.paragraph(&format!("（照片 {} {why}）", short(&p.sha256)), SMALL, left, 0.0);
                     20.0
                 }
             };
@@ -94,7 +94,7 @@ fn photo_grid(
             .enumerate()
             .map(|(i, p)| {
                 let when = p.captured_at.map(when).unwrap_or_default();
-                (i as f32 * 240.0, 225.0, format!("{label} · {when} · {}", &p.sha256[..12.min(p.sha256.len())]))
+                (i as f32 * 240.0, 225.0, format!("{label} · {when} · {}", short(&p.sha256)))
             })
             .collect();
         let cells: Vec<(f32, f32, &str)> = captions.iter().map(|(x, w, t)| (*x, *w, t.as_str())).collect();

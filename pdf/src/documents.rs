@@ -66,7 +66,9 @@ pub(crate) fn signatures(
     Ok(())
 }
 
-fn short(sha: &str) -> &str {
+/// The first 12 characters of a hash for people to read; a value that is not
+/// plain hex (a record can hold anything) is shown whole, never cut mid-character.
+pub(crate) fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
@@ -235,4 +237,14 @@ pub(crate) fn lay_opinion(
     l.space(6.0);
     l.paragraph(&format!("记录号 {}，复查设备 {}。", opinion.id, opinion.device_id), SMALL, 0.0, 0.0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_hash_that_is_not_hex_is_shown_whole_not_cut_mid_character() {
+        assert_eq!(super::short("0123456789abcdef"), "0123456789ab");
+        assert_eq!(super::short("ab配电箱配电箱"), "ab配电箱配电箱");
+        assert_eq!(super::short("ab"), "ab");
+    }
 }
