@@ -93,6 +93,68 @@ impl From<enterprise::RiskColour> for RiskColour {
     }
 }
 
+/// How urgent an enterprise's next routine inspection is (docs/planning.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DueState {
+    /// The due date has passed.
+    Overdue {
+        /// Days since the due date (at least 1).
+        days_overdue: i64,
+    },
+    /// Due today or within the next days (never inspected: due today).
+    Due {
+        /// Days until the due date (0 = today).
+        days_left: i64,
+    },
+    /// Due later.
+    NotDue {
+        /// Days until the due date.
+        days_left: i64,
+    },
+}
+
+/// An enterprise in the user's scope and when its next routine inspection
+/// is due, so an inspector picks where to go first.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DueInspectionInfo {
+    /// Credit code.
+    pub credit_code: String,
+    /// Name.
+    pub name: String,
+    /// Township.
+    pub township: String,
+    /// Risk colour, which sets the interval.
+    pub risk_colour: RiskColour,
+    /// Day of the last completed inspection (`YYYY-MM-DD`), if any.
+    pub last_inspected: Option<String>,
+    /// Months between routine inspections for this colour.
+    pub interval_months: u32,
+    /// Day the next routine inspection is due (`YYYY-MM-DD`).
+    pub due_date: String,
+    /// Overdue, due soon or not due, against today.
+    pub state: DueState,
+}
+
+impl From<paicha_core::planning::DueInspection> for DueInspectionInfo {
+    fn from(d: paicha_core::planning::DueInspection) -> Self {
+        use paicha_core::planning::DueStatus;
+        DueInspectionInfo {
+            credit_code: d.credit_code,
+            name: d.name,
+            township: d.township,
+            risk_colour: d.risk_colour.into(),
+            last_inspected: d.last_inspected.map(|day| day.to_string()),
+            interval_months: d.interval_months,
+            due_date: d.due_date.to_string(),
+            state: match d.status {
+                DueStatus::Overdue { days_overdue } => DueState::Overdue { days_overdue },
+                DueStatus::Due { days_left } => DueState::Due { days_left },
+                DueStatus::NotDue { days_left } => DueState::NotDue { days_left },
+            },
+        }
+    }
+}
+
 /// 排查来源: why an inspection is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum InspectionSource {

@@ -244,6 +244,21 @@ impl PaichaStore {
             .collect())
     }
 
+    /// The enterprises in the signed-in user's scope with the day their next
+    /// routine inspection is due, most urgent first (today is the server's
+    /// day where known, or the testing clock). Blocks on disk.
+    pub fn inspections_due(&self) -> FfiResult<Vec<DueInspectionInfo>> {
+        let today = self.query_now()?.cst_date();
+        Ok(self.store.due_inspections(&self.me()?, today)?.into_iter().map(DueInspectionInfo::from).collect())
+    }
+
+    /// The bytes of a photo this store holds (decrypted if the store is
+    /// encrypted), to show it: `sha256` as in a record's photo list. A photo
+    /// that is not here yet (still to download) is `NotFound`. Blocks on disk.
+    pub fn photo_bytes(&self, sha256: String) -> FfiResult<Vec<u8>> {
+        Ok(self.store.photo_bytes(&sha256)?)
+    }
+
     /// The enterprises in the signed-in user's scope (R2). Blocks on disk.
     pub fn enterprises(&self) -> FfiResult<Vec<EnterpriseInfo>> {
         Ok(self

@@ -72,6 +72,28 @@ impl Store {
         })
     }
 
+    /// The bytes of the photo `sha256`, checked against their hash: to show
+    /// a photo or send it. A photo not held here is [`Error::NotFound`]; one
+    /// whose bytes no longer hash to its name is an [`Error::Photo`].
+    pub fn photo_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(Error::invalid("photo", "is not a SHA-256 in lower-case hex (64 characters)"));
+        }
+        let path = self.photo_path(sha256);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::not_found("photo", sha256)),
+            Err(e) => return Err(Error::Io { path, source: e }),
+        };
+        if sha_hex(&bytes) != sha256 {
+            return Err(Error::Photo {
+                what: sha256.into(),
+                problem: "file was altered: its hash does not match".into(),
+            });
+        }
+        Ok(bytes)
+    }
+
     /// Checks every photo the records refer to: present and intact.
     pub fn verify_photos(&self) -> Result<Vec<PhotoProblem>> {
         let shas: Vec<String> = self.read(|c| {
