@@ -156,6 +156,21 @@ pub fn run(cli: Cli) -> Result<i32> {
         );
         return Ok(0);
     }
+    if let Command::Encrypt = &cli.command {
+        let path = crate::keyfile::key_path(cli.key_file.as_deref())?;
+        let (key, made) = crate::keyfile::read_or_create(&path)?;
+        let store = Store::encrypt(&cli.store, &key)?;
+        out.value(
+            &serde_json::json!({ "store": cli.store, "device": store.device(), "encrypted": true, "key_file": path }),
+            &format!(
+                "encrypted store {} with the key in {}{}: without that file the store cannot be opened",
+                cli.store.display(),
+                path.display(),
+                if made { " (new; keep a copy)" } else { "" }
+            ),
+        );
+        return Ok(0);
+    }
     if let Command::Plan(cmd) = &cli.command {
         return crate::plan::plan(cmd, &out);
     }
@@ -175,7 +190,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     };
     let ctx = Ctx { store, out, now, query_now, who };
     match cli.command {
-        Command::Init { .. } => Ok(0),
+        Command::Init { .. } | Command::Encrypt => Ok(0),
         Command::Info => {
             let templates = ctx.store.templates()?.len();
             let people = ctx.store.people()?.len();

@@ -61,6 +61,9 @@ pub enum Command {
     },
     /// Show the store's device and counts.
     Info,
+    /// Encrypt a store made with --unencrypted (or before encryption) in
+    /// place, with the key file: database, photos and device token.
+    Encrypt,
     /// Enroll this tablet with a sync server using the code from the district admin.
     Enroll {
         /// The server's base URL, for example http://127.0.0.1:7878.

@@ -161,3 +161,39 @@ fn long_exports_and_imports_show_progress_on_request_and_stay_quiet_when_piped()
     let (code, _, err) = paicha(&store, &key, &["--as", "insp-wang", "export"]);
     assert_eq!((code, err.as_str()), (0, ""));
 }
+
+#[test]
+fn an_unencrypted_store_is_encrypted_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let key = tmp.path().join("store.key");
+    assert_eq!(
+        paicha(&store, &key, &["init", "--device", "tablet-6", "--demo", "--user", "insp-wang", "--unencrypted"]).0,
+        0
+    );
+    std::fs::write(tmp.path().join("p.jpg"), b"\xFF\xD8\xFF\xE0 an unencrypted photo").unwrap();
+    let photo = tmp.path().join("p.jpg");
+    let report = ["hazard", "report", "--enterprise", "91320583700000001K", "--description", "灭火器压力不足"];
+    let (code, _, err) =
+        paicha(&store, &key, &[&report[..], &["--with", "insp-li", "--photo", photo.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = paicha(&store, &key, &["encrypt"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("encrypted store") && key.exists(), "{out}");
+    for (path, bytes) in files(&store) {
+        for secret in ["SQLite format 3", "灭火器压力不足", "an unencrypted photo"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} reveals {secret}",
+                path.display()
+            );
+        }
+    }
+    let (code, out, err) = paicha(&store, &key, &["hazard", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("灭火器压力不足"), "{out}");
+    assert_eq!(paicha(&store, &key, &["photos", "verify"]).0, 0);
+    let (code, _, err) = paicha(&store, &key, &["encrypt"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("already encrypted"), "{err}");
+}

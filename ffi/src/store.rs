@@ -160,8 +160,9 @@ impl PaichaStore {
     /// (database and photos) and can be enrolled; without one it works
     /// offline only, since a device token is never kept in plain text.
     /// Another key than the store's, or none for an encrypted store, is
-    /// `Locked` and changes nothing; a key for an unencrypted store is an
-    /// `InvalidInput` on `key`.
+    /// `Locked` and changes nothing. A key for a store made without one
+    /// encrypts it in place (database, photos, token); cut off, the next
+    /// open with the key finishes it.
     ///
     /// A store of another device in `dir` is an `InvalidInput` error on
     /// `device_id` (a device's records and enrollment never move to another
@@ -172,7 +173,11 @@ impl PaichaStore {
         let path = PathBuf::from(&dir);
         let key = key.map(|k| paicha_store::StoreKey::from_bytes(&k)).transpose()?;
         let store = match &key {
-            Some(k) => Store::open_encrypted(&path, k),
+            // A store made before the app gave a key is encrypted in place.
+            Some(k) => match Store::open_encrypted(&path, k) {
+                Err(paicha_store::Error::NotEncrypted(..)) => Store::encrypt(&path, k),
+                other => other,
+            },
             None => Store::open(&path),
         };
         let store = match store {

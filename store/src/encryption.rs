@@ -94,13 +94,31 @@ impl StoreKey {
     /// The `PRAGMA key` statement for SQLCipher: the raw key, no passphrase
     /// stretching (it is random, not typed).
     pub(crate) fn pragma(&self) -> String {
-        format!("PRAGMA key = \"x'{}'\";", crate::hex(&self.0))
+        format!("PRAGMA key = \"{}\";", self.sql_key())
+    }
+
+    /// The key as SQLCipher takes it raw: `x'…'`.
+    pub(crate) fn sql_key(&self) -> String {
+        format!("x'{}'", crate::hex(&self.0))
     }
 
     /// The contents of the key check file for this key.
     fn check_text(&self) -> String {
         format!("paicha key check v1\n{}\n", crate::hex(&self.mac(KEY_CHECK_LABEL, b"")))
     }
+}
+
+/// Turns SQLCipher's own log off, once per process: it would print a line
+/// on stderr (logcat on Android) for every page a wrong key fails to
+/// decrypt, beside the one error the caller gets and shows.
+pub(crate) fn quiet_sqlcipher_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(c) = rusqlite::Connection::open_in_memory() {
+            // Plain SQLite has no such pragma and ignores it.
+            let _ = c.execute_batch("PRAGMA cipher_log_level = NONE;");
+        }
+    });
 }
 
 /// Whether the store in `dir` is encrypted (it has a key check file).

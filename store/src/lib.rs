@@ -31,6 +31,7 @@ pub mod client;
 mod docs;
 mod documents;
 mod due;
+mod encrypting;
 pub mod encryption;
 pub mod error;
 mod hazards;
@@ -189,14 +190,22 @@ impl Store {
     }
 
     fn open_with(dir: &Path, key: Option<&StoreKey>) -> Result<Store> {
+        encryption::quiet_sqlcipher_log();
         let path = dir.join(DB_FILE);
         if !path.is_file() {
             return Err(Error::NoStore(dir.to_path_buf()));
         }
+        // An encryption in place that was cut off: finished with the key.
+        if let Some(k) = key.filter(|_| encrypting::interrupted(dir)) {
+            if encryption::key_matches(dir, k) == Some(false) {
+                return Err(Error::WrongKey(dir.to_path_buf()));
+            }
+            encrypting::finish(dir, k)?;
+        }
         match (encryption::is_encrypted(dir), key) {
             (true, None) => return Err(Error::KeyRequired(dir.to_path_buf())),
             (false, Some(_)) if has_sqlite_header(&path) => {
-                return Err(Error::NotEncrypted(dir.to_path_buf(), "it was created without a key; open it without one (it then works offline only), or create a new encrypted store and sync"))
+                return Err(Error::NotEncrypted(dir.to_path_buf(), "it was created without a key; open it without one (it then works offline only), or encrypt it (paicha encrypt)"))
             }
             (true, Some(k)) if encryption::key_matches(dir, k) == Some(false) => {
                 return Err(Error::WrongKey(dir.to_path_buf()))
@@ -332,7 +341,7 @@ impl Store {
 
 /// Whether `path` starts as a plain SQLite database does (an encrypted
 /// one starts with random bytes).
-fn has_sqlite_header(path: &Path) -> bool {
+pub(crate) fn has_sqlite_header(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 16];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"SQLite format 3\0"

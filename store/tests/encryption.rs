@@ -185,3 +185,58 @@ fn an_altered_sealed_photo_is_reported_not_used() {
     assert_eq!((problems.len(), problems[0].problem.as_str()), (1, "altered"));
     assert!(matches!(store.photo_bytes(&sha), Err(Error::Photo { .. })));
 }
+
+#[test]
+fn an_old_unencrypted_store_is_encrypted_in_place_token_and_photos_included() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let store = Store::create(&dir, "tab-wang").unwrap();
+    let (photo, sha) = {
+        // An enrolled store from before encryption: the token in plain text.
+        let mut p = b"\xFF\xD8\xFF\xE0".to_vec();
+        p.extend((0..20_000u32).map(|i| (i * 13 % 251) as u8));
+        let file = tmp.path().join("before.jpg");
+        std::fs::write(&file, &p).unwrap();
+        store.seed_demo_district().unwrap();
+        let r = store.import_photo(&file, PhotoRole::Before, None, None).unwrap();
+        store
+            .report_hazard(
+                "insp-wang",
+                NewHazard {
+                    enterprise: paicha_core::demo::credit_code(1),
+                    description: Some(DESCRIPTION.into()),
+                    before_photos: vec![r.clone()],
+                    co_inspectors: vec!["insp-li".into()],
+                    ..NewHazard::default()
+                },
+                Timestamp::now(),
+            )
+            .unwrap();
+        (p, r.sha256)
+    };
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.join(paicha_store::DB_FILE)).unwrap();
+    conn.execute("INSERT INTO meta(key, value) VALUES ('device_token', ?1), ('server_url', 'https://x')", [TOKEN])
+        .unwrap();
+    drop(conn);
+
+    let key = StoreKey::generate();
+    let store = Store::encrypt(&dir, &key).unwrap();
+    assert!(store.encrypted());
+    assert_eq!(store.server_link().unwrap().unwrap().token, TOKEN);
+    assert_eq!(store.photo_bytes(&sha).unwrap(), photo);
+    assert!(store.verify_photos().unwrap().is_empty());
+    drop(store);
+    for (path, bytes) in files(&dir) {
+        let name = path.display().to_string();
+        for secret in ["SQLite format 3", TOKEN, DESCRIPTION] {
+            assert!(!contains(&bytes, secret.as_bytes()), "{name} reveals {secret}");
+        }
+        assert!(!contains(&bytes, &photo[100..164]), "{name} holds the photo");
+        assert!(!name.contains(&sha), "{name}");
+    }
+    let again = Store::encrypt(&dir, &key).err().unwrap();
+    assert!(again.to_string().contains("already encrypted"), "{again}");
+    assert!(matches!(Store::open(&dir).err(), Some(Error::KeyRequired(_))));
+    assert_eq!(Store::open_encrypted(&dir, &key).unwrap().server_link().unwrap().unwrap().token, TOKEN);
+}

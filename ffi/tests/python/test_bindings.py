@@ -562,8 +562,22 @@ def test_encryption_at_rest():
     code = admin(server.data, "device", "add", "--device", "py-plain", "--user", "insp-wang")["code"]
     e = expect(p.PaichaError.InvalidInput, plain.enroll, server.url, code)
     assert str(e).startswith("key: a device token is kept only in an encrypted store"), str(e)
-    enc = p.PaichaStore.open(os.path.join(WORK, "plain-then-key"), "py-plain", os.urandom(32))
-    assert enc.enroll(server.url, code).id == "insp-wang", "the code was not spent by the refused enrollment"
+    plain.load_demo_district()
+    plain.set_user("insp-wang")
+    kept = plain.report_hazard(p.NewHazardInput(
+        enterprise=A, inspection_id=None, item_code=None, description="仓库电气线路私拉乱接", location="",
+        level=None, on_site=False, before_photo_paths=[jpeg("plain-before")], required_measures="",
+        responsible_person="", co_inspectors=["insp-li"], deadline=None))
+    del plain
+    gc.collect()
+    # Opened with a key, the same store is encrypted in place, its work kept;
+    # the code the refused enrollment did not spend enrolls it now.
+    enc = p.PaichaStore.open(os.path.join(WORK, "plain"), "py-plain", os.urandom(32))
+    assert enc.is_encrypted()
+    assert enc.hazard(kept.id).description == "仓库电气线路私拉乱接"
+    assert enc.photo_bytes(kept.before_photos[0]).startswith(b"\xff\xd8\xff")
+    assert enc.enroll(server.url, code).id == "insp-wang"
+    enc.sync(None, None)
 
 
 def test_network_error_is_retryable():
