@@ -1,0 +1,50 @@
+package cn.paicha.demo.model
+
+import cn.paicha.PaichaStore
+import cn.paicha.PaichaStoreInterface
+
+/**
+ * The tablet's one store, opened once and closed with the app.
+ *
+ * Why one holder: the store is a native handle with open database files;
+ * every screen shares it, and it must be closed exactly once when the app
+ * goes away (not when a screen rotates). On the device an androidx
+ * `ViewModel` scoped to the activity (`SessionHolder`) owns this object and
+ * calls [close] from `onCleared`; in the JVM tests each simulated tablet
+ * owns one.
+ *
+ * [open] blocks on disk (and on the Keystore): call it off the main thread,
+ * as [SessionViewModel] does. Thread-safe.
+ */
+class StoreSession(
+    private val dataDir: String,
+    private val deviceId: String,
+    private val keys: KeyProvider,
+) : AutoCloseable {
+    private var store: PaichaStore? = null
+    private var closed = false
+
+    /** The store, opened on first use. Blocks on disk. */
+    @Synchronized
+    fun open(): PaichaStoreInterface {
+        check(!closed) { "the store of $deviceId was closed with the app" }
+        store?.let { return it }
+        // KEY: the single place where the store key is passed to the library.
+        // Encryption at rest (PaichaStore.open(dir, deviceId, key)) is not on main yet:
+        // when it lands, pass `keys.storeKey()` as the third argument here.
+        @Suppress("UNUSED_VARIABLE") val key = keys
+        return PaichaStore.open(dataDir, deviceId).also { store = it }
+    }
+
+    /** Whether the store has been opened (and not closed). */
+    @get:Synchronized
+    val isOpen: Boolean get() = store != null && !closed
+
+    /** Closes the store (frees the native handle); later [open] calls fail. Idempotent. */
+    @Synchronized
+    override fun close() {
+        closed = true
+        store?.close()
+        store = null
+    }
+}
