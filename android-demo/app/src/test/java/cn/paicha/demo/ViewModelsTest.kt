@@ -10,11 +10,11 @@ import cn.paicha.GpsLocation
 import cn.paicha.HazardStatus
 import cn.paicha.InspectionSource
 import cn.paicha.Role
-import cn.paicha.SignatureInput
 import cn.paicha.SignerCapacity
 import cn.paicha.demo.model.*
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeout
 import java.io.File
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
@@ -106,6 +106,9 @@ fun pickerShowsEnterprisesInScopeWithInspectionsDue() {
         // Most urgent first: overdue, then due, then not due.
         val rank = s.due.map { d -> when (d.state) { is DueState.Overdue -> 0; is DueState.Due -> 1; is DueState.NotDue -> 2 } }
         assertEquals(rank.sorted(), rank)
+        val colleagues = s.colleagues.map { it.id }
+        assertTrue("insp-li" in colleagues && "insp-wang" !in colleagues, "co-inspectors: the other inspectors: $colleagues")
+        assertTrue(s.colleagues.all { it.role == Role.INSPECTOR })
         val chosen = picker.ok { select(ALUMINIUM) }
         assertEquals(ALUMINIUM, chosen.selected?.creditCode)
         val ids = chosen.templates.map { it.id }
@@ -171,18 +174,19 @@ fun findingsRaiseHiddenDangersAndTheOrderIsPrinted() {
     check(File(FONT).exists()) { "$FONT is missing: scripts/install-tools.sh installs fonts-noto-cjk" }
     OrderViewModel(store, FONT, File(work, "print"), io, ui).use { o ->
         // §4: an order needs two certified inspectors.
-        assertNotNull(o.run { issue(raised, emptyList(), emptyList()) }.problem)
-        val signatures = listOf(
-            SignatureInput(SignerCapacity.INSPECTOR, "insp-wang", jpeg("sig-wang")),
-            SignatureInput(SignerCapacity.ENTERPRISE_REPRESENTATIVE, "张厂长", jpeg("sig-rep")),
-        )
-        val issued = o.ok { issue(raised, listOf("insp-li"), signatures) }
+        assertNotNull(o.run { issue(raised, emptyList()) }.problem)
+        // A representative's signature needs their name.
+        assertStartsWith("representative: ", o.run { issue(raised, listOf("insp-li"), null, " ", jpeg("sig-rep")) }.problem?.message)
+        val issued = o.ok { issue(raised, listOf("insp-li"), jpeg("sig-wang"), "张厂长", jpeg("sig-rep")) }
         val order = issued.order ?: error("no order in the state")
         assertTrue(order.number.endsWith("app-wang-001号"), order.number)
         assertEquals(raised.toSet(), order.hazards.map { it.hazardId }.toSet())
         assertEquals(setOf("insp-wang", "insp-li"), order.inspectors.map { it.id }.toSet())
         assertTrue(order.inspectors.all { !it.certificateNo.isNullOrBlank() })
-        assertEquals(2, order.signatures.size)
+        assertEquals(
+            setOf(SignerCapacity.INSPECTOR to "insp-wang", SignerCapacity.ENTERPRISE_REPRESENTATIVE to "张厂长"),
+            order.signatures.map { it.capacity to it.signer }.toSet(),
+        )
         val printed = o.ok { print() }
         val pdf = File(printed.pdfPath ?: error("no PDF path in the state"))
         assertEquals("%PDF", pdf.readBytes().take(4).toByteArray().toString(Charsets.US_ASCII))
@@ -248,8 +252,10 @@ fun syncWithProgressAndCancel() {
     val made = reportSome(wang, 3, "cancel")
     SyncViewModel(wang.store, io, ui).use { sync ->
         // Cancelled before the sync got going: the user pressed Cancel right after Sync.
-        runBlocking { withContext(ui) { sync.sync(); sync.cancel() } }
+        val pressed = runBlocking { withContext(ui) { sync.sync().also { sync.cancel() } } }
+        // The screen observes the state; the test also waits for the job, so the next sync is a new one.
         val before = sync.awaitState { it.cancelled && !it.loading }
+        runBlocking { withTimeout(TIMEOUT_MS) { pressed.join() } }
         assertStartsWith("sync cancelled", before.problem?.message)
         assertFalse(before.running)
         // Cancelled while syncing: Cancel pressed on the first progress report.
@@ -350,7 +356,7 @@ fun aWeekOfflineThenOneSync() {
                 .raised.single().id
         }
         if (d % 2 == 1) OrderViewModel(li.store, FONT, File(work, "week-print"), io, ui).use { o ->
-            orders += o.ok { issue(listOf(hazards.last()), listOf("insp-wang"), emptyList()) }.order?.number ?: error("no order")
+            orders += o.ok { issue(listOf(hazards.last()), listOf("insp-wang")) }.order?.number ?: error("no order")
         }
     }
     // Back in the office: one sync, with progress.

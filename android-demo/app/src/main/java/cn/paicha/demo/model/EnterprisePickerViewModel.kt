@@ -3,6 +3,8 @@ package cn.paicha.demo.model
 import cn.paicha.DueInspectionInfo
 import cn.paicha.EnterpriseInfo
 import cn.paicha.PaichaStoreInterface
+import cn.paicha.PersonInfo
+import cn.paicha.Role
 import cn.paicha.TemplateInfo
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Job
@@ -10,6 +12,7 @@ import kotlinx.coroutines.Job
 /** The enterprise picker: the enterprises in scope, most urgent inspection first, and the chosen one's checklists. */
 data class EnterprisePickerUiState(
     val due: List<DueInspectionInfo> = emptyList(),
+    val colleagues: List<PersonInfo> = emptyList(),
     val selected: EnterpriseInfo? = null,
     val templates: List<TemplateInfo> = emptyList(),
     override val loading: Boolean = false,
@@ -31,10 +34,17 @@ class EnterprisePickerViewModel(
     main: CoroutineDispatcher,
 ) : ScreenModel<EnterprisePickerUiState>(EnterprisePickerUiState(), io, main) {
 
-    /** Loads (or reloads, after a sync) the enterprises in scope with their due dates. */
+    /**
+     * Loads (or reloads, after a sync) the enterprises in scope with their
+     * due dates, and the other inspectors to choose a co-inspector from (an
+     * enforcement inspection and an order need two, §2 and §4).
+     */
     fun refresh(): Job = action {
-        val due = onIo { store.inspectionsDue() }
-        update { it.copy(due = due) }
+        val (due, colleagues) = onIo {
+            val me = store.user()
+            store.inspectionsDue() to store.people().filter { it.role == Role.INSPECTOR && it.id != me }
+        }
+        update { it.copy(due = due, colleagues = colleagues) }
     }
 
     /**

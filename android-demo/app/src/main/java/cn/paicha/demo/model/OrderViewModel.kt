@@ -3,6 +3,7 @@ package cn.paicha.demo.model
 import cn.paicha.OrderInfo
 import cn.paicha.PaichaStoreInterface
 import cn.paicha.SignatureInput
+import cn.paicha.SignerCapacity
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Job
 import java.io.File
@@ -39,10 +40,30 @@ class OrderViewModel(
     /**
      * Issues the order for [hazardIds] (one enterprise, handled by a
      * deadline) with [coInspectors]: two certified inspectors in all (§4).
-     * [signatures] are JPEG files from the signature pad.
+     * Signatures are JPEG files from the signature pad: the signed-in
+     * inspector's, and the enterprise representative's with the name they
+     * gave; one not captured is signed by hand on the printed copy.
      */
-    fun issue(hazardIds: List<String>, coInspectors: List<String>, signatures: List<SignatureInput>): Job = action {
-        val order = onIo { store.issueOrder(hazardIds, coInspectors, signatures) }
+    fun issue(
+        hazardIds: List<String>,
+        coInspectors: List<String>,
+        inspectorSignature: String? = null,
+        representativeName: String = "",
+        representativeSignature: String? = null,
+    ): Job = action {
+        val order = onIo {
+            val signatures = buildList {
+                if (inspectorSignature != null) {
+                    val me = store.user() ?: throw IllegalStateException("no one is signed in on this tablet")
+                    add(SignatureInput(SignerCapacity.INSPECTOR, me, inspectorSignature))
+                }
+                if (representativeSignature != null) {
+                    require(representativeName.isNotBlank()) { "representative: the name of who signs for the enterprise is required" }
+                    add(SignatureInput(SignerCapacity.ENTERPRISE_REPRESENTATIVE, representativeName.trim(), representativeSignature))
+                }
+            }
+            store.issueOrder(hazardIds, coInspectors, signatures)
+        }
         update { it.copy(order = order, pdfPath = null) }
     }
 
