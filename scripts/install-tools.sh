@@ -18,6 +18,14 @@ if [ ! -x .tools/kotlin/node_modules/kotlin-compiler/bin/kotlinc ] || \
   (cd .tools/kotlin && npm install --no-audit --no-fund --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null)
 fi
 
+# OpenSSL's libcrypto and headers: SQLCipher (the tablet's encrypted store) links it.
+if [ ! -f /usr/include/openssl/evp.h ]; then
+  echo "installing libssl-dev (Debian) for SQLCipher"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
+
 if [ ! -f /usr/share/java/jna.jar ]; then
   echo "installing libjna-java (Debian)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

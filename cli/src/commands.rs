@@ -41,7 +41,12 @@ impl CliError {
             CliError::Core(Error::Server { .. })
             | CliError::Core(Error::Protocol(_))
             | CliError::Core(Error::NotEnrolled) => 7,
-            CliError::Core(Error::Invalid { .. }) | CliError::Core(Error::Photo { .. }) | CliError::Usage(_) => 5,
+            CliError::Core(Error::Invalid { .. })
+            | CliError::Core(Error::Photo { .. })
+            | CliError::Core(Error::KeyRequired(_))
+            | CliError::Core(Error::WrongKey(_))
+            | CliError::Core(Error::NotEncrypted(..))
+            | CliError::Usage(_) => 5,
             CliError::Core(_) => 1,
         }
     }
@@ -54,6 +59,8 @@ impl CliError {
             CliError::Core(Error::Invalid { .. }) | CliError::Usage(_) => "invalid",
             CliError::Core(Error::Photo { .. }) => "photo",
             CliError::Core(Error::Corrupt { .. }) => "corrupt",
+            CliError::Core(Error::KeyRequired(_)) | CliError::Core(Error::WrongKey(_)) => "key",
+            CliError::Core(Error::NotEncrypted(..)) => "not_encrypted",
             CliError::Core(Error::SchemaTooNew { .. }) => "schema_too_new",
             CliError::Core(Error::Network { .. }) => "network",
             CliError::Core(Error::Server { .. })
@@ -116,8 +123,19 @@ pub fn run(cli: Cli) -> Result<i32> {
         None => Timestamp::now(),
     };
     let out = Out { json: cli.json };
-    if let Command::Init { device, user, demo: with_demo } = &cli.command {
-        let store = Store::create(&cli.store, device)?;
+    if let Command::Init { device, user, demo: with_demo, unencrypted } = &cli.command {
+        let (store, key_note) = if *unencrypted {
+            (Store::create(&cli.store, device)?, String::new())
+        } else {
+            let path = crate::keyfile::key_path(cli.key_file.as_deref())?;
+            let (key, made) = crate::keyfile::read_or_create(&path)?;
+            let note = format!(
+                "\nencrypted with the key in {}{}: without that file the store cannot be opened",
+                path.display(),
+                if made { " (new; keep a copy)" } else { "" }
+            );
+            (Store::create_encrypted(&cli.store, device, &key)?, note)
+        };
         if let Some(u) = user {
             store.set_user(u)?;
         }
@@ -125,9 +143,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             store.seed_demo_district()?;
         }
         out.value(
-            &serde_json::json!({ "store": cli.store, "device": store.device(), "user": user, "demo": with_demo }),
+            &serde_json::json!({
+                "store": cli.store, "device": store.device(), "user": user, "demo": with_demo,
+                "encrypted": store.encrypted(),
+            }),
             &format!(
-                "created store {} for device {}{}",
+                "created store {} for device {}{}{key_note}",
                 cli.store.display(),
                 device,
                 if *with_demo { " with the demo district (try: paicha person list)" } else { "" }
@@ -138,7 +159,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     if let Command::Plan(cmd) = &cli.command {
         return crate::plan::plan(cmd, &out);
     }
-    let store = Store::open(&cli.store)?;
+    let store = if Store::is_encrypted(&cli.store) {
+        let key = crate::keyfile::read(&crate::keyfile::key_path(cli.key_file.as_deref())?)?;
+        Store::open_encrypted(&cli.store, &key)?
+    } else {
+        Store::open(&cli.store)?
+    };
     let who = match cli.as_person.clone() {
         Some(p) => Some(p),
         None => store.user()?,
@@ -155,14 +181,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             let people = ctx.store.people()?.len();
             let enterprises = ctx.store.enterprise_count()?;
             let v = serde_json::json!({
-                "store": ctx.store.dir(), "device": ctx.store.device(),
+                "store": ctx.store.dir(), "device": ctx.store.device(), "encrypted": ctx.store.encrypted(),
                 "templates": templates, "people": people, "enterprises": enterprises,
             });
             ctx.out.value(
                 &v,
                 &format!(
-                    "store {}\ndevice {} (actor {})\n{people} people, {enterprises} enterprises, {templates} template versions",
+                    "store {} ({})\ndevice {} (actor {})\n{people} people, {enterprises} enterprises, {templates} template versions",
                     ctx.store.dir().display(),
+                    if ctx.store.encrypted() { "encrypted" } else { "not encrypted: cannot be enrolled" },
                     ctx.store.device().device_id,
                     ctx.store.device().actor
                 ),
@@ -188,12 +215,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Sync { progress, quiet } => {
-            use std::io::{IsTerminal, Write};
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            let terminal = std::io::stderr().is_terminal();
-            let shown = std::cell::Cell::new(false);
+            let meter = crate::progress::Meter::new(progress, quiet);
             let show = |p: &paicha_store::client::Progress| {
-                let line = format!(
+                meter.show(&format!(
                     "sync: {} records up, {} down · {} up, {} down · {} photos up, {} down",
                     p.docs_up,
                     p.docs_down,
@@ -201,21 +226,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                     output::bytes(p.bytes_down),
                     p.photos_up,
                     p.photos_down
-                );
-                let mut err = std::io::stderr().lock();
-                if progress {
-                    let _ = writeln!(err, "{line}");
-                } else if terminal && !quiet {
-                    // One line, rewritten in place.
-                    let _ = write!(err, "\r\x1b[2K{line}");
-                    let _ = err.flush();
-                    shown.set(true);
-                }
+                ))
             };
             let result = paicha_store::client::sync(&ctx.store, &Default::default(), &show, &cancel);
-            if shown.get() {
-                eprintln!();
-            }
+            meter.finish();
             let report = result?;
             let mut text = format!(
                 "synced: {} documents up, {} down ({} B up, {} B down, {} requests)",
@@ -319,11 +333,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Export { format, out } => {
+        Command::Export { format, out, progress, quiet } => {
             let who = ctx.who()?;
+            let meter = crate::progress::Meter::new(progress, quiet);
             let text = match format.as_str() {
                 "json" => {
-                    let hazards = ctx.store.export_hazards(who)?;
+                    let hazards = ctx.store.export_hazards_with_progress(who, &|done, total| {
+                        meter.show(&format!("export: {done} of {total} hidden dangers"))
+                    });
+                    meter.finish();
+                    let hazards = hazards?;
                     let inspections = ctx.store.inspections(who, None)?;
                     serde_json::to_string_pretty(&serde_json::json!({
                         "exported_at": ctx.now, "device": ctx.store.device(),
@@ -401,9 +420,14 @@ fn person(ctx: &Ctx, cmd: PersonCmd) -> Result<i32> {
 
 fn enterprise(ctx: &Ctx, cmd: EnterpriseCmd) -> Result<i32> {
     match cmd {
-        EnterpriseCmd::Import { file } => {
+        EnterpriseCmd::Import { file, progress, quiet } => {
             let list = import::enterprises_csv(&file).map_err(CliError::Usage)?;
-            let n = ctx.store.import_enterprises(ctx.who()?, list)?;
+            let meter = crate::progress::Meter::new(progress, quiet);
+            let n = ctx.store.import_enterprises_with_progress(ctx.who()?, list, &|done, total| {
+                meter.show(&format!("import: {done} of {total} enterprises"))
+            });
+            meter.finish();
+            let n = n?;
             ctx.out.value(&serde_json::json!({ "imported": n }), &format!("imported {n} enterprises"));
         }
         EnterpriseCmd::List { township } => {

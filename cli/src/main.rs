@@ -6,8 +6,10 @@
 mod commands;
 mod documents;
 mod import;
+mod keyfile;
 mod output;
 mod plan;
+mod progress;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,6 +21,10 @@ pub struct Cli {
     /// The store directory (a tablet's local data).
     #[arg(long, global = true, env = "PAICHA_STORE", default_value = "paicha-store")]
     pub store: PathBuf,
+    /// The file holding the store's key (64 hex digits): an encrypted store
+    /// opens only with it. Default: ~/.config/paicha/store.key, made by the first init.
+    #[arg(long, global = true, env = "PAICHA_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -47,6 +53,11 @@ pub enum Command {
         /// Add the demo district's people and enterprises.
         #[arg(long)]
         demo: bool,
+        /// Keep the store unencrypted (to look inside it with sqlite3). Such a
+        /// store works offline but cannot be enrolled: a device token is kept
+        /// only in an encrypted store.
+        #[arg(long)]
+        unencrypted: bool,
     },
     /// Show the store's device and counts.
     Info,
@@ -139,6 +150,12 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print progress on stderr even when it is not a terminal (one line per step).
+        #[arg(long, conflicts_with = "quiet")]
+        progress: bool,
+        /// No progress, even on a terminal.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Photos: check that every stored photo is present and intact.
     #[command(subcommand)]
@@ -186,6 +203,12 @@ pub enum EnterpriseCmd {
     Import {
         /// CSV with a header: credit_code,name,address,township,grid,sectors,size_class,risk_colour,hazardous_chemicals,contact_name,contact_phone
         file: PathBuf,
+        /// Print progress on stderr even when it is not a terminal (one line per step).
+        #[arg(long, conflicts_with = "quiet")]
+        progress: bool,
+        /// No progress, even on a terminal.
+        #[arg(long)]
+        quiet: bool,
     },
     /// List enterprises.
     List {

@@ -48,6 +48,7 @@ impl Tablet {
             .env_remove("PAICHA_AS")
             .env_remove("PAICHA_NOW")
             .env_remove("PAICHA_STORE")
+            .env("PAICHA_KEY_FILE", self.dir.path().join("store.key"))
             .output()
             .unwrap();
         Run {

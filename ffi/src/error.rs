@@ -68,6 +68,14 @@ pub enum PaichaError {
         /// What is missing.
         reason: String,
     },
+    /// The store is encrypted and the key given (or none) does not open it;
+    /// nothing was changed. Ask the Keystore for the store's key again; a
+    /// lost key cannot be recovered, only the synced records (enroll anew).
+    #[error("store locked: {reason}")]
+    Locked {
+        /// Why.
+        reason: String,
+    },
     /// The operation was cancelled; what was stored so far is kept.
     #[error("cancelled; what was stored so far is kept")]
     Cancelled,
@@ -100,6 +108,13 @@ impl From<Error> for PaichaError {
             Error::NotEnrolled => PaichaError::NotEnrolled { reason: "enroll this tablet with a server first".into() },
             Error::Cancelled => PaichaError::Cancelled,
             Error::NoStore(_) => PaichaError::NotFound { what: "store".into() },
+            Error::KeyRequired(_) => {
+                PaichaError::Locked { reason: "this store is encrypted: open it with its key".into() }
+            }
+            Error::WrongKey(_) => {
+                PaichaError::Locked { reason: "the key given is not this store's key; nothing was changed".into() }
+            }
+            Error::NotEncrypted(_, why) => PaichaError::InvalidInput { field: "key".into(), reason: why.into() },
             // The font is the app's input (`font_path`); only a writer fault is a printing failure.
             Error::Print(
                 p @ (PdfError::FontUnreadable { .. } | PdfError::NotAFont { .. } | PdfError::NoChinese { .. }),

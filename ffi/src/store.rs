@@ -154,16 +154,33 @@ impl PaichaStore {
 #[uniffi::export]
 impl PaichaStore {
     /// Opens the store in `dir`, creating it for `device_id` if there is none.
+    ///
+    /// `key`: 32 bytes the app keeps (on Android, a random key wrapped by
+    /// the Android Keystore). With a key, the store is encrypted at rest
+    /// (database and photos) and can be enrolled; without one it works
+    /// offline only, since a device token is never kept in plain text.
+    /// Another key than the store's, or none for an encrypted store, is
+    /// `Locked` and changes nothing; a key for an unencrypted store is an
+    /// `InvalidInput` on `key`.
+    ///
     /// A store of another device in `dir` is an `InvalidInput` error on
     /// `device_id` (a device's records and enrollment never move to another
     /// device id). A damaged database is moved aside and kept; the error says
     /// where. Blocks on disk.
-    #[uniffi::constructor]
-    pub fn open(dir: String, device_id: String) -> FfiResult<Arc<Self>> {
+    #[uniffi::constructor(default(key = None))]
+    pub fn open(dir: String, device_id: String, key: Option<Vec<u8>>) -> FfiResult<Arc<Self>> {
         let path = PathBuf::from(&dir);
-        let store = match Store::open(&path) {
+        let key = key.map(|k| paicha_store::StoreKey::from_bytes(&k)).transpose()?;
+        let store = match &key {
+            Some(k) => Store::open_encrypted(&path, k),
+            None => Store::open(&path),
+        };
+        let store = match store {
             Ok(s) => s,
-            Err(paicha_store::Error::NoStore(_)) => Store::create(&path, &device_id)?,
+            Err(paicha_store::Error::NoStore(_)) => match &key {
+                Some(k) => Store::create_encrypted(&path, &device_id, k)?,
+                None => Store::create(&path, &device_id)?,
+            },
             Err(e) => return Err(e.into()),
         };
         let stored = &store.device().device_id;
@@ -187,6 +204,11 @@ impl PaichaStore {
     /// Adds the demo district's people and enterprises, to try the app offline. Blocks on disk.
     pub fn load_demo_district(&self) -> FfiResult<()> {
         Ok(self.store.seed_demo_district()?)
+    }
+
+    /// Whether this store is encrypted at rest (and so may be enrolled). Does not block.
+    pub fn is_encrypted(&self) -> bool {
+        self.store.encrypted()
     }
 
     /// This tablet's device id. Does not block.

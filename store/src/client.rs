@@ -5,6 +5,7 @@
 //! cursor it advances, and uploads are idempotent, so the next run resumes.
 
 use crate::error::{Error, Result};
+use crate::trust::{SystemRoots, Trust};
 use crate::{ServerLink, Store};
 use paicha_core::people::Person;
 use paicha_core::sync::wire::{self, ReferenceData, SyncRequest, SyncResponse};
@@ -99,25 +100,18 @@ pub struct EnrollResponse {
 /// The HTTP client: the system's trust store, plus the certificate
 /// authorities the store was told to trust (a district's own CA).
 fn http(store: &Store, timeout: Duration) -> Result<reqwest::blocking::Client> {
-    let mut builder =
-        reqwest::blocking::Client::builder().timeout(timeout).user_agent(concat!("paicha/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = store.trusted_ca()? {
-        builder = builder.tls_certs_merge(parse_ca(&pem)?);
-    }
-    builder.build().map_err(network)
+    let trust = Trust { system: SystemRoots::default(), district_ca: store.trusted_ca()? };
+    https_client(&trust, timeout)
 }
 
-/// The certificates of a PEM bundle; none, or unreadable, is an error.
-pub(crate) fn parse_ca(pem: &str) -> Result<Vec<reqwest::Certificate>> {
-    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-        .map_err(|e| Error::invalid("ca certificate", format!("not a PEM certificate bundle: {e}")))?;
-    if certs.is_empty() {
-        return Err(Error::invalid(
-            "ca certificate",
-            "the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-        ));
-    }
-    Ok(certs)
+/// The HTTP client a tablet talks to its server with, trusting `trust`'s
+/// authorities (the system's as this platform finds them, and the
+/// district's CA). Public so the trust of another platform (Android's CA
+/// folders) can be tried against a real server on this one.
+pub fn https_client(trust: &Trust, timeout: Duration) -> Result<reqwest::blocking::Client> {
+    let builder =
+        reqwest::blocking::Client::builder().timeout(timeout).user_agent(concat!("paicha/", env!("CARGO_PKG_VERSION")));
+    trust.apply(builder)?.build().map_err(network)
 }
 
 /// A network error with its causes (a TLS failure names the certificate problem).
@@ -142,8 +136,11 @@ fn server_error(status: reqwest::StatusCode, body: &[u8]) -> Error {
 
 /// Enrolls this store's device with a server using a one-time code from the
 /// district admin; binds the device's actor id, stores the token and the
-/// user, and loads the reference data. Blocks on the network.
+/// user, and loads the reference data. Blocks on the network. An
+/// unencrypted store is refused before the code is spent: it may not keep
+/// a device token.
 pub fn enroll(store: &Store, server_url: &str, code: &str) -> Result<Person> {
+    store.check_can_keep_token()?;
     let url = format!("{}/v1/enroll", server_url.trim_end_matches('/'));
     let body = EnrollRequest { code: code.trim(), device_id: &store.device().device_id, actor: store.actor_hex() };
     let resp = http(store, Duration::from_secs(30))?
@@ -284,15 +281,15 @@ fn sync_photos(
     progress: &dyn Fn(&Progress),
     cancel: &AtomicBool,
 ) -> Result<()> {
-    for (sha, path) in store.photos_to_upload()? {
+    for sha in store.photos_to_upload()? {
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        let bytes = match std::fs::read(&path) {
+        let bytes = match store.photo_bytes(&sha) {
             Ok(b) => b,
             Err(e) => {
                 report.progress.photos_failed += 1;
-                report.photo_failures.push((sha.clone(), "up".into(), format!("cannot read {}: {e}", path.display())));
+                report.photo_failures.push((sha.clone(), "up".into(), e.to_string()));
                 continue;
             }
         };
@@ -329,11 +326,7 @@ fn sync_photos(
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
         }
-        let part = store.photo_part_path(&sha);
-        if let Some(dir) = part.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
-        }
-        let offset = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let offset = store.photo_download_offset(&sha)?;
         let mut req = client.get(format!("{}/v1/photos/{sha}", link.url)).bearer_auth(&link.token);
         if offset > 0 {
             req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
@@ -361,15 +354,7 @@ fn sync_photos(
                 continue;
             }
         };
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(resumed)
-            .write(true)
-            .truncate(!resumed)
-            .open(&part)
-            .map_err(|e| Error::Io { path: part.clone(), source: e })?;
-        std::io::Write::write_all(&mut f, &bytes).map_err(|e| Error::Io { path: part.clone(), source: e })?;
-        drop(f);
+        store.append_photo_download(&sha, if resumed { offset } else { 0 }, &bytes)?;
         report.progress.bytes_down += bytes.len() as u64;
         if store.finish_photo_download(&sha, Timestamp::now())? {
             report.progress.photos_down += 1;

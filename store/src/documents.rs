@@ -88,7 +88,7 @@ impl Store {
             }
             let draft = OrderDraft { id: new_id(), hazards, inspectors, signatures, existing_orders };
             let order = draft_order(draft, &issuer, &self.device.device_id, &policy, now, &taken)?;
-            photos::record_refs(tx, &self.dir, &images.iter().collect::<Vec<_>>(), now)?;
+            photos::record_refs(tx, self, &images.iter().collect::<Vec<_>>(), now)?;
             let mut doc = RecordDoc::new(DocKind::Order, &order.id, &self.actor)?;
             doc.set_body(&order)?;
             docs::insert(tx, &mut doc, DocKind::Order, now)?;
@@ -163,7 +163,7 @@ impl Store {
                 let action = Action::Review { approve: o.approve, opinion: o.opinion.clone() };
                 reviewed.push(self.act_in(tx, actor.clone(), &o.hazard_id, action, now)?);
             }
-            photos::record_refs(tx, &self.dir, &images.iter().collect::<Vec<_>>(), now)?;
+            photos::record_refs(tx, self, &images.iter().collect::<Vec<_>>(), now)?;
             let mut doc = RecordDoc::new(DocKind::ReviewOpinion, &opinion.id, &self.actor)?;
             doc.set_body(&opinion)?;
             docs::insert(tx, &mut doc, DocKind::ReviewOpinion, now)?;

@@ -61,6 +61,16 @@ pub enum Error {
     /// A document could not be printed (the font is missing or unusable).
     #[error(transparent)]
     Print(#[from] paicha_pdf::PdfError),
+    /// The store is encrypted and no key was given: nothing was touched.
+    #[error("store {0} is encrypted: open it with its key")]
+    KeyRequired(PathBuf),
+    /// The key given is not this store's key: nothing was moved or deleted.
+    #[error("store {0} is encrypted with another key: the key given does not open it (nothing was changed)")]
+    WrongKey(PathBuf),
+    /// A key was given for an unencrypted store, or an unencrypted store
+    /// was asked to keep a device token.
+    #[error("store {0} is not encrypted: {1}")]
+    NotEncrypted(PathBuf, &'static str),
     /// No store exists at the path.
     #[error("no paicha store at {0}; create one first (paicha init)")]
     NoStore(PathBuf),

@@ -296,7 +296,7 @@ impl Store {
         let inspection_open = paicha_core::actions::inspection_open(ended, now);
         let ctx = Context { now, policy: &policy, inspection_open };
         let event = paicha_core::actions::hazard_event(hazard_id, &events, &actor, action, &ctx, new_event_id())?;
-        photos::record_refs(conn, &self.dir, &event.action.photos(), now)?;
+        photos::record_refs(conn, self, &event.action.photos(), now)?;
         doc.add_event(&event)?;
         docs::append(conn, &mut doc, now)?;
         events.push(event);
@@ -388,7 +388,7 @@ impl Store {
                 draft,
                 &ctx,
             )?;
-            photos::record_refs(tx, &self.dir, &action.photos(), now)?;
+            photos::record_refs(tx, self, &action.photos(), now)?;
             let id = new_id();
             let actor = paicha_core::actions::event_actor(&reporter, &self.device.device_id);
             let event = next_event(&[], new_event_id(), now, actor, action);
@@ -551,8 +551,21 @@ impl Store {
 
     /// Every record in `viewer`'s scope, loaded whole: for export and audit.
     pub fn export_hazards(&self, viewer: &str) -> Result<Vec<Hazard>> {
+        self.export_hazards_with_progress(viewer, &|_, _| {})
+    }
+
+    /// [`Store::export_hazards`], telling `progress(done, total)` after each
+    /// record, so a long export can show how far it is.
+    pub fn export_hazards_with_progress(&self, viewer: &str, progress: &dyn Fn(usize, usize)) -> Result<Vec<Hazard>> {
         let ids: Vec<String> =
             self.list_hazards(viewer, &HazardFilter::default(), Timestamp::now())?.into_iter().map(|r| r.id).collect();
-        ids.iter().map(|id| self.hazard(viewer, id)).collect()
+        let mut out = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            out.push(self.hazard(viewer, id)?);
+            if (i + 1) % 100 == 0 || i + 1 == ids.len() {
+                progress(i + 1, ids.len());
+            }
+        }
+        Ok(out)
     }
 }

@@ -191,7 +191,7 @@ impl Store {
         })?;
         check_answer(item, &new.value, new.photos.len()).map_err(|e| Error::invalid("answer", e))?;
         let answer = paicha_core::actions::record_answer(&insp, &person, &template, new, now)?;
-        photos::record_refs(tx, &self.dir, &answer.photos.iter().collect::<Vec<_>>(), now)?;
+        photos::record_refs(tx, self, &answer.photos.iter().collect::<Vec<_>>(), now)?;
         doc.set_answer(&answer)?;
         docs::append(tx, &mut doc, now)?;
         let value_json = serde_json::to_string(&answer.value).map_err(|e| Error::invalid("answer", e.to_string()))?;

@@ -4,6 +4,10 @@
 //! store is one directory holding
 //! `paicha.db` (SQLite) and `photos/` (content-addressed JPEGs).
 //!
+//! - A store can be encrypted at rest with a key the app supplies
+//!   ([`Store::create_encrypted`], [`StoreKey`]): the database is SQLCipher,
+//!   photos are sealed, and only such a store can be enrolled, so a device
+//!   token is never on disk in plain text ([`encryption`]).
 //! - Every record is an Automerge document ([`paicha_core::doc`]) kept as a
 //!   snapshot plus incremental changes, compacted in the same transaction
 //!   once enough changes pile up.
@@ -27,6 +31,7 @@ pub mod client;
 mod docs;
 mod documents;
 mod due;
+pub mod encryption;
 pub mod error;
 mod hazards;
 mod inspections;
@@ -35,8 +40,10 @@ mod printing;
 mod reference;
 pub mod schema;
 mod sync;
+pub mod trust;
 
 pub use documents::SignatureInput;
+pub use encryption::StoreKey;
 pub use error::{Error, Result};
 pub use hazards::{HazardFilter, HazardRow, NewHazard};
 pub use inspections::{CompletionReport, InspectionRow, ItemRow, NewAnswer, NewInspection};
@@ -71,6 +78,8 @@ pub struct Store {
     reader: Mutex<Connection>,
     device: DeviceInfo,
     actor: Vec<u8>,
+    encrypted: bool,
+    vault: encryption::PhotoVault,
 }
 
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
@@ -86,12 +95,16 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
     )
 }
 
-fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+fn connect(path: &Path, create: bool, key: Option<&StoreKey>) -> rusqlite::Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    // SQLCipher: the key is the first statement on a connection.
+    if let Some(key) = key {
+        conn.execute_batch(&key.pragma())?;
+    }
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // WAL: readers do not block the writer. FULL: a committed action survives
     // power loss. temp_store in memory: no temp files on the tablet's flash.
@@ -103,9 +116,22 @@ fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
 }
 
 impl Store {
-    /// Creates a new store in `dir` for the device `device_id`, with the
-    /// bundled checklist templates and the default policy loaded.
+    /// Creates a new unencrypted store in `dir` for the device `device_id`,
+    /// with the bundled checklist templates and the default policy loaded.
+    /// It works offline but cannot be enrolled (a device token is kept only
+    /// in an encrypted store): for trying things out and tests.
     pub fn create(dir: &Path, device_id: &str) -> Result<Store> {
+        Store::create_with(dir, device_id, None)
+    }
+
+    /// Creates a new store in `dir` for `device_id`, encrypted at rest with
+    /// `key`: the database (SQLCipher) and every photo. The app keeps the
+    /// key (Android Keystore); without it nothing in `dir` can be read.
+    pub fn create_encrypted(dir: &Path, device_id: &str, key: &StoreKey) -> Result<Store> {
+        Store::create_with(dir, device_id, Some(key))
+    }
+
+    fn create_with(dir: &Path, device_id: &str, key: Option<&StoreKey>) -> Result<Store> {
         if device_id.trim().is_empty() {
             return Err(Error::invalid("device id", "is empty"));
         }
@@ -114,7 +140,17 @@ impl Store {
             return Err(Error::StoreExists(dir.to_path_buf()));
         }
         std::fs::create_dir_all(dir.join("photos")).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
-        let mut conn = connect(&path, true)?;
+        match key {
+            Some(key) => encryption::write_key_check(dir, key)?,
+            None if encryption::is_encrypted(dir) => {
+                // A check file without its database (a create that did not
+                // finish): it would make the new plain store look encrypted.
+                let check = dir.join(encryption::KEY_CHECK_FILE);
+                std::fs::remove_file(&check).map_err(|e| Error::Io { path: check, source: e })?;
+            }
+            None => {}
+        }
+        let mut conn = connect(&path, true, key)?;
         schema::upgrade(&mut conn, &path)?;
         let actor = uuid::Uuid::new_v4().as_bytes().to_vec();
         {
@@ -127,15 +163,45 @@ impl Store {
             tx.commit()?;
         }
         drop(conn);
-        Store::open(dir)
+        Store::open_with(dir, key)
     }
 
-    /// Opens an existing store, upgrading its schema if it is older than this
-    /// code. A corrupt database is moved aside and [`Error::Corrupt`] returned.
+    /// Whether the store in `dir` is encrypted, so a caller knows whether to
+    /// fetch its key before [`Store::open_encrypted`].
+    pub fn is_encrypted(dir: &Path) -> bool {
+        encryption::is_encrypted(dir)
+    }
+
+    /// Opens an existing unencrypted store, upgrading its schema if it is
+    /// older than this code. A corrupt database is moved aside and
+    /// [`Error::Corrupt`] returned; an encrypted store is
+    /// [`Error::KeyRequired`], untouched.
     pub fn open(dir: &Path) -> Result<Store> {
+        Store::open_with(dir, None)
+    }
+
+    /// Opens an existing encrypted store with its key. Another key is
+    /// [`Error::WrongKey`] and nothing is moved or deleted; an unencrypted
+    /// store is [`Error::NotEncrypted`]. A database damaged under the right
+    /// key is moved aside like any damaged store.
+    pub fn open_encrypted(dir: &Path, key: &StoreKey) -> Result<Store> {
+        Store::open_with(dir, Some(key))
+    }
+
+    fn open_with(dir: &Path, key: Option<&StoreKey>) -> Result<Store> {
         let path = dir.join(DB_FILE);
         if !path.is_file() {
             return Err(Error::NoStore(dir.to_path_buf()));
+        }
+        match (encryption::is_encrypted(dir), key) {
+            (true, None) => return Err(Error::KeyRequired(dir.to_path_buf())),
+            (false, Some(_)) if has_sqlite_header(&path) => {
+                return Err(Error::NotEncrypted(dir.to_path_buf(), "open it without a key, or encrypt it first"))
+            }
+            (true, Some(k)) if encryption::key_matches(dir, k) == Some(false) => {
+                return Err(Error::WrongKey(dir.to_path_buf()))
+            }
+            _ => {}
         }
         // An empty file is no store (an interrupted copy, a failed
         // restore): SQLite would take it for a new database and write a
@@ -147,18 +213,31 @@ impl Store {
         // A database without a store's schema, or a store without its device,
         // is not one this code can open or upgrade: kept aside, never written
         // into (not even the journal mode, which would rewrite its header).
+        // An encrypted database that does not open, without a readable key
+        // check to say the key is right, may be one under another key: never
+        // moved aside then.
+        let damaged = |detail: &str| match key {
+            Some(k) if encryption::key_matches(dir, k).is_none() => Error::WrongKey(dir.to_path_buf()),
+            _ => move_aside(&path, detail),
+        };
         let peeked =
             Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .and_then(|c| {
+                    if let Some(k) = key {
+                        c.execute_batch(&k.pragma())?;
+                    }
+                    Ok(c)
+                })
                 .map_err(Error::from)
                 .and_then(|c| not_a_store(&c));
         match peeked {
             Ok(Some(problem)) => return Err(move_aside(&path, &problem)),
-            Err(Error::Storage(e)) if is_corruption(&e) => return Err(move_aside(&path, &e.to_string())),
+            Err(Error::Storage(e)) if is_corruption(&e) => return Err(damaged(&e.to_string())),
             // Anything else is reported by the full open below.
             Ok(None) | Err(_) => {}
         }
         let opened = (|| -> rusqlite::Result<Connection> {
-            let conn = connect(&path, false)?;
+            let conn = connect(&path, false, key)?;
             let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
             if check != "ok" {
                 return Err(rusqlite::Error::SqliteFailure(
@@ -170,7 +249,7 @@ impl Store {
         })();
         let mut writer = match opened {
             Ok(c) => c,
-            Err(e) if is_corruption(&e) => return Err(move_aside(&path, &e.to_string())),
+            Err(e) if is_corruption(&e) => return Err(damaged(&e.to_string())),
             Err(e) => return Err(e.into()),
         };
 
@@ -183,7 +262,13 @@ impl Store {
             tx.commit()?;
         }
         photos::remove_partial_imports(dir)?;
-        let reader = connect(&path, false)?;
+        // The key opened the database: a lost key check file is written again.
+        if let Some(k) = key {
+            if encryption::key_matches(dir, k).is_none() {
+                encryption::write_key_check(dir, k)?;
+            }
+        }
+        let reader = connect(&path, false, key)?;
         let meta = |key: &str| -> Result<String> {
             writer
                 .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -198,6 +283,8 @@ impl Store {
             reader: Mutex::new(reader),
             device: DeviceInfo { device_id, actor: actor_hex },
             actor,
+            encrypted: key.is_some(),
+            vault: encryption::PhotoVault::new(key),
         })
     }
 
@@ -209,6 +296,11 @@ impl Store {
     /// The device this store belongs to.
     pub fn device(&self) -> &DeviceInfo {
         &self.device
+    }
+
+    /// Whether this store is encrypted at rest (and may therefore be enrolled).
+    pub fn encrypted(&self) -> bool {
+        self.encrypted
     }
 
     /// Runs `f` in one IMMEDIATE transaction on the writer connection: all of
@@ -236,6 +328,14 @@ impl Store {
         let person: Person = reference::person_in(conn, person_id)?;
         Ok(paicha_core::actions::event_actor(&person, &self.device.device_id))
     }
+}
+
+/// Whether `path` starts as a plain SQLite database does (an encrypted
+/// one starts with random bytes).
+fn has_sqlite_header(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"SQLite format 3\0"
 }
 
 /// Why a readable SQLite database is not a paicha store, if it is not.

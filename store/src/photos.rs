@@ -1,4 +1,6 @@
-//! Photos on disk, content-addressed by SHA-256: `photos/ab/abcd...jpg`.
+//! Photos on disk, content-addressed by SHA-256: `photos/ab/abcd...jpg`,
+//! or sealed under the store key in an encrypted store
+//! ([`crate::encryption::PhotoVault`]).
 //!
 //! A photo is copied in before the action that uses it; the action's
 //! transaction records it in the `photos` table only after checking the file
@@ -32,7 +34,22 @@ fn sha_hex(bytes: &[u8]) -> String {
 impl Store {
     /// Where the photo with `sha256` lives in this store.
     pub fn photo_path(&self, sha256: &str) -> PathBuf {
-        photo_path(&self.dir, sha256)
+        self.vault.path(&self.dir, sha256)
+    }
+
+    /// The photo's bytes if its file is here and opens to bytes that hash
+    /// to its name: `Ok(None)` if absent, `Err` naming the problem otherwise.
+    fn stored_photo(&self, sha256: &str) -> std::result::Result<Option<Vec<u8>>, String> {
+        let path = self.photo_path(sha256);
+        let stored = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot be read ({}): {e}", path.display())),
+        };
+        match self.vault.open(sha256, stored) {
+            Some(bytes) if sha_hex(&bytes) == sha256 => Ok(Some(bytes)),
+            _ => Err("file was altered: its hash does not match".into()),
+        }
     }
 
     /// Copies a JPEG into the store and returns its reference. Refuses a file
@@ -59,8 +76,11 @@ impl Store {
         }
         let sha = sha_hex(&bytes);
         let dest = self.photo_path(&sha);
-        if !dest.is_file() || std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0) != bytes.len() as u64 {
-            write_atomically(&dest, &bytes)?;
+        let stored = self.vault.seal(&sha, &bytes)?;
+        // A file of the right size is this photo (checked again when an
+        // action records it); anything else is replaced.
+        if std::fs::metadata(&dest).map(|m| m.len()).ok() != Some(stored.len() as u64) {
+            write_atomically(&dest, &stored)?;
         }
         Ok(PhotoRef {
             sha256: sha,
@@ -79,19 +99,11 @@ impl Store {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             return Err(Error::invalid("photo", "is not a SHA-256 in lower-case hex (64 characters)"));
         }
-        let path = self.photo_path(sha256);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::not_found("photo", sha256)),
-            Err(e) => return Err(Error::Io { path, source: e }),
-        };
-        if sha_hex(&bytes) != sha256 {
-            return Err(Error::Photo {
-                what: sha256.into(),
-                problem: "file was altered: its hash does not match".into(),
-            });
+        match self.stored_photo(sha256) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(Error::not_found("photo", sha256)),
+            Err(problem) => Err(Error::Photo { what: sha256.into(), problem }),
         }
-        Ok(bytes)
     }
 
     /// Checks every photo the records refer to: present and intact.
@@ -104,12 +116,10 @@ impl Store {
         let mut problems = vec![];
         for sha in shas {
             let path = self.photo_path(&sha);
-            match std::fs::read(&path) {
-                Err(_) => problems.push(PhotoProblem { sha256: sha, path, problem: "missing".into() }),
-                Ok(b) if sha_hex(&b) != sha => {
-                    problems.push(PhotoProblem { sha256: sha, path, problem: "altered".into() })
-                }
-                Ok(_) => {}
+            match self.stored_photo(&sha) {
+                Ok(None) => problems.push(PhotoProblem { sha256: sha, path, problem: "missing".into() }),
+                Err(_) => problems.push(PhotoProblem { sha256: sha, path, problem: "altered".into() }),
+                Ok(Some(_)) => {}
             }
         }
         Ok(problems)
@@ -163,12 +173,7 @@ pub(super) fn remove_partial_imports(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn photo_path(dir: &Path, sha256: &str) -> PathBuf {
-    let prefix = sha256.get(..2).unwrap_or("xx");
-    dir.join("photos").join(prefix).join(format!("{sha256}.jpg"))
-}
-
-fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Io { path: dest.to_path_buf(), source: e };
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
@@ -184,19 +189,21 @@ fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Inside an action's transaction: every referenced photo must be in the
 /// store and intact; then it is recorded.
-pub(super) fn record_refs(conn: &Connection, dir: &Path, photos: &[&PhotoRef], now: Timestamp) -> Result<()> {
+pub(super) fn record_refs(conn: &Connection, store: &Store, photos: &[&PhotoRef], now: Timestamp) -> Result<()> {
     for p in photos {
-        let path = photo_path(dir, &p.sha256);
-        let bytes = std::fs::read(&path).map_err(|_| Error::Photo {
-            what: p.sha256.clone(),
-            problem: format!("is not in the store ({}): import it first", path.display()),
-        })?;
-        if sha_hex(&bytes) != p.sha256 {
-            return Err(Error::Photo {
-                what: p.sha256.clone(),
-                problem: "file was altered: its hash does not match".into(),
-            });
-        }
+        let bytes = match store.stored_photo(&p.sha256) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                return Err(Error::Photo {
+                    what: p.sha256.clone(),
+                    problem: format!(
+                        "is not in the store ({}): import it first",
+                        store.photo_path(&p.sha256).display()
+                    ),
+                })
+            }
+            Err(problem) => return Err(Error::Photo { what: p.sha256.clone(), problem }),
+        };
         let role = match p.role {
             PhotoRole::Before => "before",
             PhotoRole::After => "after",

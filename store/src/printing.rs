@@ -13,7 +13,7 @@ struct StorePhotos<'a>(&'a Store);
 
 impl PhotoSource for StorePhotos<'_> {
     fn jpeg(&self, sha256: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.0.photo_path(sha256)).ok()
+        self.0.photo_bytes(sha256).ok()
     }
 }
 

@@ -206,6 +206,18 @@ impl Store {
     /// anything is written. Existing enterprises with the same code are
     /// updated. Returns the count.
     pub fn import_enterprises(&self, by: &str, enterprises: Vec<Enterprise>) -> Result<usize> {
+        self.import_enterprises_with_progress(by, enterprises, &|_, _| {})
+    }
+
+    /// [`Store::import_enterprises`], telling `progress(done, total)` as
+    /// the enterprises are checked and written (still all or nothing).
+    pub fn import_enterprises_with_progress(
+        &self,
+        by: &str,
+        enterprises: Vec<Enterprise>,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<usize> {
+        let total = enterprises.len();
         let mut seen = HashSet::new();
         let mut valid = Vec::with_capacity(enterprises.len());
         for (i, e) in enterprises.into_iter().enumerate() {
@@ -220,7 +232,10 @@ impl Store {
         }
         self.write(|tx| {
             paicha_core::people::check_manages_reference(&person_in(tx, by)?, "enterprises")?;
-            put_enterprises_in(tx, &valid)?;
+            for (i, chunk) in valid.chunks(500).enumerate() {
+                put_enterprises_in(tx, chunk)?;
+                progress((i * 500 + chunk.len()).min(total), total);
+            }
             Ok(valid.len())
         })
     }

@@ -95,7 +95,7 @@ impl Store {
     /// district whose intranet server has a certificate from its own CA.
     /// Checked before it is kept; kept in the store for later syncs.
     pub fn trust_certificate_authority(&self, pem: &str) -> Result<()> {
-        crate::client::parse_ca(pem)?;
+        crate::trust::parse_ca(pem)?;
         self.write(|tx| meta_set(tx, "trusted_ca_pem", pem))
     }
 
@@ -120,14 +120,29 @@ impl Store {
         &self.device.actor
     }
 
-    /// Records the server and device token after enrollment, and the user it was enrolled for.
+    /// Records the server and device token after enrollment, and the user
+    /// it was enrolled for. Only an encrypted store keeps a token: it is
+    /// never on disk in plain text.
     pub fn set_server_link(&self, link: &ServerLink, user: &str) -> Result<()> {
+        self.check_can_keep_token()?;
         self.write(|tx| {
             meta_set(tx, "server_url", &link.url)?;
             meta_set(tx, "device_token", &link.token)?;
             meta_set(tx, "user", user)?;
             Ok(())
         })
+    }
+
+    /// Whether this store may keep a device token (it is encrypted), so an
+    /// enrollment is refused before its one-time code is spent.
+    pub fn check_can_keep_token(&self) -> Result<()> {
+        if self.encrypted {
+            return Ok(());
+        }
+        Err(Error::NotEncrypted(
+            self.dir.clone(),
+            "a device token is kept only in an encrypted store; create the store with a key to enroll it",
+        ))
     }
 
     /// The server this tablet syncs with, if enrolled.
@@ -330,7 +345,7 @@ impl Store {
         };
         // Photos of records from other tablets: fetched after the records.
         for p in photos {
-            if !photos::photo_path(&self.dir, &p.sha256).is_file() {
+            if !self.photo_path(&p.sha256).is_file() {
                 conn.execute(
                     "INSERT OR IGNORE INTO photo_wanted(sha256, bytes) VALUES (?1, ?2)",
                     params![p.sha256, p.bytes as i64],
@@ -340,14 +355,14 @@ impl Store {
         Ok(())
     }
 
-    /// Photos taken here that the server does not have yet: (hash, file).
-    pub fn photos_to_upload(&self) -> Result<Vec<(String, std::path::PathBuf)>> {
-        let shas: Vec<String> = self.read(|c| {
+    /// Photos taken here that the server does not have yet, by hash
+    /// (their bytes: [`Store::photo_bytes`]).
+    pub fn photos_to_upload(&self) -> Result<Vec<String>> {
+        self.read(|c| {
             let mut stmt = c.prepare("SELECT sha256 FROM photos WHERE uploaded = 0 ORDER BY added_at, sha256")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })?;
-        Ok(shas.into_iter().map(|s| (s.clone(), self.photo_path(&s))).collect())
+        })
     }
 
     /// Records that the server has a photo.
@@ -367,23 +382,57 @@ impl Store {
         })
     }
 
-    /// Where a photo being downloaded accumulates (its length is where to resume).
-    pub fn photo_part_path(&self, sha256: &str) -> std::path::PathBuf {
+    /// Where a photo being downloaded accumulates.
+    fn photo_part_path(&self, sha256: &str) -> std::path::PathBuf {
         self.photo_path(sha256).with_extension("part")
+    }
+
+    /// How many bytes of photo `sha256` a download in progress already
+    /// holds: where to resume. A partial file with a torn end (the app was
+    /// killed mid-write) is cut back to what it holds whole.
+    pub fn photo_download_offset(&self, sha256: &str) -> Result<u64> {
+        let part = self.photo_part_path(sha256);
+        let (held, whole) = self.vault.read_part(&part, sha256)?;
+        if !whole {
+            let _ = std::fs::remove_file(&part);
+            if !held.is_empty() {
+                self.vault.append_part(&part, sha256, 0, &held)?;
+            }
+        }
+        Ok(held.len() as u64)
+    }
+
+    /// Adds downloaded bytes of photo `sha256` at `offset` (0 starts over);
+    /// sealed on the way to disk in an encrypted store.
+    pub fn append_photo_download(&self, sha256: &str, offset: u64, bytes: &[u8]) -> Result<()> {
+        let part = self.photo_part_path(sha256);
+        if let Some(dir) = part.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+        }
+        if offset == 0 {
+            match std::fs::remove_file(&part) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::Io { path: part, source: e }),
+            }
+        }
+        self.vault.append_part(&part, sha256, offset, bytes)
     }
 
     /// Checks a downloaded photo against its hash; keeps it if it matches,
     /// discards the partial file (to download again) if it does not.
     pub fn finish_photo_download(&self, sha256: &str, now: Timestamp) -> Result<bool> {
         let part = self.photo_part_path(sha256);
-        let bytes = std::fs::read(&part).map_err(|e| Error::Io { path: part.clone(), source: e })?;
+        let (bytes, _) = self.vault.read_part(&part, sha256)?;
         let actual = super::hex(&sha2::Sha256::digest(&bytes));
         if actual != sha256 {
             let _ = std::fs::remove_file(&part);
             return Ok(false);
         }
         let dest = self.photo_path(sha256);
-        std::fs::rename(&part, &dest).map_err(|e| Error::Io { path: dest.clone(), source: e })?;
+        let stored = self.vault.seal(sha256, &bytes)?;
+        photos::write_atomically(&dest, &stored)?;
+        let _ = std::fs::remove_file(&part);
         self.write(|tx| {
             tx.execute(
                 "INSERT OR IGNORE INTO photos(sha256, bytes, role, captured_at, device_id, added_at, uploaded)

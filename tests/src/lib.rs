@@ -165,16 +165,19 @@ pub struct Tablet {
     pub user: String,
     /// Keeps the directory alive.
     pub dir: tempfile::TempDir,
+    /// The store's key (encrypted at rest, as every enrolled store).
+    pub key: paicha_store::StoreKey,
 }
 
 impl Tablet {
     /// A new store for `device`, enrolled for `user`.
     pub fn enroll(server: &Server, device: &str, user: &str) -> Tablet {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("store"), device).unwrap();
+        let key = paicha_store::StoreKey::generate();
+        let store = Store::create_encrypted(&dir.path().join("store"), device, &key).unwrap();
         let code = server.device(device, user);
         client::enroll(&store, &server.url, &code).unwrap();
-        Tablet { store, user: user.to_string(), dir }
+        Tablet { store, user: user.to_string(), dir, key }
     }
 
     /// Syncs until nothing is left, failing the test on an error.

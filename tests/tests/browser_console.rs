@@ -199,7 +199,7 @@ fn the_review_flow_between_tablets_and_the_console() {
     assert_eq!(h.status, Status::PendingReview);
     let photo = &h.evidence.last().expect("evidence").after_photos[0];
     assert_eq!(photo.device_id, "web-ent-a");
-    let bytes = std::fs::read(chen.store.photo_path(&photo.sha256)).expect("the photo arrived on the tablet");
+    let bytes = chen.store.photo_bytes(&photo.sha256).expect("the photo arrived on the tablet");
     assert_eq!(bytes, std::fs::read(repo().join("tests/browser/fixtures/upload.jpg")).unwrap());
     // Refused console actions are not hostile uploads.
     assert!(server.admin(&["quarantine"]).as_array().unwrap().is_empty());

@@ -48,14 +48,13 @@ fn photos_follow_their_records_verified_and_resumable() {
     assert_eq!(r.progress.photos_up, 1);
     assert!(server.admin(&["missing-photos"]).as_array().unwrap().is_empty());
     // The enterprise's tablet already holds the first part of it (an interrupted download).
-    let original = std::fs::read(wang.store.photo_path(&sha)).unwrap();
-    let part = ent.store.photo_part_path(&sha);
-    std::fs::create_dir_all(part.parent().unwrap()).unwrap();
-    std::fs::write(&part, &original[..100_000]).unwrap();
+    let original = wang.store.photo_bytes(&sha).unwrap();
+    ent.store.append_photo_download(&sha, 0, &original[..100_000]).unwrap();
+    assert_eq!(ent.store.photo_download_offset(&sha).unwrap(), 100_000);
     let r = ent.sync();
     assert_eq!(r.progress.photos_down, 1);
     assert!(r.progress.bytes_down < original.len() as u64, "resumed, not downloaded again: {}", r.progress.bytes_down);
-    assert_eq!(std::fs::read(ent.store.photo_path(&sha)).unwrap(), original);
+    assert_eq!(ent.store.photo_bytes(&sha).unwrap(), original);
     assert!(ent.store.verify_photos().unwrap().is_empty());
     assert!(ent.store.photos_wanted().unwrap().is_empty());
 }
@@ -67,9 +66,7 @@ fn a_corrupted_partial_download_is_discarded_and_fetched_again() {
     let chen = Tablet::enroll(&server, "tab-chen", "sup-chen");
     let (_, sha) = report_with_photo(&wang, "灭火器", 50_000);
     wang.sync();
-    let part = chen.store.photo_part_path(&sha);
-    std::fs::create_dir_all(part.parent().unwrap()).unwrap();
-    std::fs::write(&part, b"garbage that is not the start of the photo").unwrap();
+    chen.store.append_photo_download(&sha, 0, b"garbage that is not the start of the photo").unwrap();
     let r = chen.sync();
     assert_eq!(r.progress.photos_down, 0);
     assert_eq!((r.progress.photos_failed, r.photo_failures[0].1.as_str()), (1, "down"));
@@ -173,7 +170,7 @@ fn a_large_photo_upload_resumes_where_the_server_stopped() {
     let wang = Tablet::enroll(&server, "tab-wang", "insp-wang");
     let (_, sha) = report_with_photo(&wang, "大照片", 2_500_000);
     let file = wang.store.photo_path(&sha);
-    let bytes = std::fs::read(&file).unwrap();
+    let bytes = wang.store.photo_bytes(&sha).unwrap();
     // The record goes first; the photo file is away at that moment.
     std::fs::rename(&file, file.with_extension("away")).unwrap();
     wang.sync();
@@ -208,5 +205,5 @@ fn a_large_photo_upload_resumes_where_the_server_stopped() {
     // Another tablet receives exactly the original bytes.
     let chen = Tablet::enroll(&server, "tab-chen", "sup-chen");
     chen.sync();
-    assert_eq!(std::fs::read(chen.store.photo_path(&sha)).unwrap(), bytes);
+    assert_eq!(chen.store.photo_bytes(&sha).unwrap(), bytes);
 }

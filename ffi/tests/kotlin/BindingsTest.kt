@@ -16,6 +16,14 @@ const val ENTERPRISE_D = "91320583700000004W" // in 周市镇: outside 玉山镇
 // Debian's Noto Sans CJK (fonts-noto-cjk); on Android the app names /system/fonts/NotoSansCJK-Regular.ttc.
 const val FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
+/** A store key as an app would unwrap it from the Android Keystore: 32 random bytes. */
+fun newKey(): ByteArray = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
+
+fun code(data: String, device: String, user: String): String {
+    val json = run("--data", data, "--json", "device", "add", "--device", device, "--user", user)
+    return Regex("\"code\":\"([A-Z0-9]+)\"").find(json)?.groupValues?.get(1) ?: error("no code in $json")
+}
+
 fun run(vararg args: String): String {
     val p = ProcessBuilder(serverBin, *args).redirectErrorStream(false).start()
     val out = p.inputStream.bufferedReader().readText()
@@ -40,7 +48,7 @@ class Server {
     fun tablet(device: String, user: String): PaichaStore {
         val json = run("--data", data, "--json", "device", "add", "--device", device, "--user", user)
         val code = Regex("\"code\":\"([A-Z0-9]+)\"").find(json)!!.groupValues[1]
-        val store = PaichaStore.open(File(work, device).path, device)
+        val store = PaichaStore.open(File(work, device).path, device, newKey())
         assertEquals(user, store.enroll(url, code).id)
         return store
     }
@@ -122,7 +130,7 @@ fun errorsArriveAsTheRightExceptions() {
         "not found: hidden danger 00000000-0000-0000-0000-000000000000",
         expect<PaichaException.NotFound> { chen.hazard("00000000-0000-0000-0000-000000000000") }.message,
     )
-    val lonely = PaichaStore.open(File(work, "lonely").path, "lonely")
+    val lonely = PaichaStore.open(File(work, "lonely").path, "lonely", null)
     expect<PaichaException.NotEnrolled> { lonely.reviewQueue() }
 }
 
@@ -266,6 +274,84 @@ fun ordersNumberedOfflineOnTwoTabletsAndPrinted() {
     assertTrue(chen.refusedEdits().isEmpty())
 }
 
+/** Every file under [root] with its bytes. */
+fun filesUnder(root: File): Map<String, List<Byte>> =
+    root.walkTopDown().filter { it.isFile }.associate { it.path to it.readBytes().toList() }
+
+fun ByteArray.holds(needle: ByteArray): Boolean =
+    (0..size - needle.size).any { i -> needle.indices.all { this[i + it] == needle[it] } }
+
+fun encryptionAtRest() {
+    val key = newKey()
+    val dir = File(work, "kt-encrypted")
+    val tab = PaichaStore.open(dir.path, "kt-enc", key)
+    assertTrue(tab.isEncrypted())
+    tab.enroll(server.url, code(server.data, "kt-enc", "insp-wang"))
+    val photo = byteArrayOf(-1, -40, -1, -32) + ByteArray(20_000) { (it * 7 % 251).toByte() }
+    val photoFile = File(work, "kt-enc.jpg").apply { writeBytes(photo) }
+    val description = "氨制冷机房未设置泄漏报警"
+    val h = tab.reportHazard(newHazard(description, photoFile.path))
+    val sha = h.beforePhotos.single()
+    tab.sync(null, null)
+    tab.close()
+    val before = filesUnder(dir)
+    assertTrue(before.size >= 3, before.keys.toString())
+    for ((name, bytes) in before) {
+        val b = bytes.toByteArray()
+        for (secret in listOf("SQLite format 3", description, "kt-enc", "insp-wang", ENTERPRISE_A)) {
+            assertTrue(!b.holds(secret.toByteArray()), "$name reveals $secret")
+        }
+        assertTrue(!b.holds(photo.copyOfRange(500, 564)), "$name holds the photo")
+        assertTrue(sha !in name, name)
+    }
+    val wrong = expect<PaichaException.Locked> { PaichaStore.open(dir.path, "kt-enc", newKey()) }.message!!
+    assertEquals("store locked: the key given is not this store's key; nothing was changed", wrong)
+    expect<PaichaException.Locked> { PaichaStore.open(dir.path, "kt-enc", null) }
+    assertEquals(before, filesUnder(dir), "a wrong key changed the store")
+    PaichaStore.open(dir.path, "kt-enc", key).use { again ->
+        assertEquals(description, again.hazard(h.id).description)
+        assertTrue(again.photoBytes(sha).contentEquals(photo))
+        again.sync(null, null)
+    }
+    // Without a key the store works offline but never keeps a device token.
+    val plain = PaichaStore.open(File(work, "kt-plain").path, "kt-plain", null)
+    val refused = expect<PaichaException.InvalidInput> { plain.enroll(server.url, code(server.data, "kt-plain", "insp-wang")) }
+    assertTrue(refused.message!!.startsWith("key: a device token is kept only in an encrypted store"), refused.message)
+}
+
+fun httpsWithTheDistrictCa() {
+    val caBin = System.getenv("PAICHA_TEST_CA_BIN") ?: error("PAICHA_TEST_CA_BIN is not set: the test CA tool (cargo build -p paicha-scenarios --bin test-ca)")
+    val certs = File(work, "kt-tls")
+    check(ProcessBuilder(caBin, certs.path).inheritIO().start().waitFor() == 0) { "test-ca failed" }
+    val data = File(work, "kt-tls-server").path
+    run("--data", data, "init", "--demo")
+    val proc = ProcessBuilder(serverBin, "--data", data, "serve", "--listen", "127.0.0.1:0")
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .apply {
+            environment()["PAICHA_LOG"] = "warn"
+            environment()["PAICHA_SERVER_TLS_CERT"] = File(certs, "server.pem").path
+            environment()["PAICHA_SERVER_TLS_KEY"] = File(certs, "server.key").path
+        }.start()
+    try {
+        val line = proc.inputStream.bufferedReader().readLine()
+        check(line.startsWith("listening on https://")) { line }
+        val url = line.removePrefix("listening on ")
+        val stranger = PaichaStore.open(File(work, "kt-tls-stranger").path, "kt-tls-stranger", newKey())
+        val e = expect<PaichaException.Network> { stranger.enroll(url, code(data, "kt-tls-stranger", "insp-li")) }
+        assertTrue("certificate" in e.message!!.lowercase(), e.message)
+        val tab = PaichaStore.open(File(work, "kt-tls-wang").path, "kt-tls-wang", newKey())
+        assertTrue(expect<PaichaException.InvalidInput> { tab.trustCertificateAuthority("not a certificate") }.message!!.startsWith("ca certificate: "))
+        tab.trustCertificateAuthority(File(certs, "ca.pem").readText())
+        assertEquals("insp-wang", tab.enroll(url, code(data, "kt-tls-wang", "insp-wang")).id)
+        tab.reportHazard(newHazard("消防通道堵塞", jpeg("kt-tls")))
+        val report = tab.sync(null, null)
+        assertTrue(report.docsUp >= 1uL, report.toString())
+    } finally {
+        proc.destroy()
+        proc.waitFor()
+    }
+}
+
 fun networkErrorIsRetryable() {
     server.stop()
     expect<PaichaException.Network> { tablets.getValue("wang").sync(null, null) }
@@ -279,6 +365,8 @@ fun main() {
         "scope, people and enterprises" to ::scopePeopleAndEnterprises,
         "typed answers, source, location and completion" to ::typedAnswersSourceLocationAndCompletion,
         "orders numbered offline on two tablets, opinion, printing" to ::ordersNumberedOfflineOnTwoTabletsAndPrinted,
+        "encryption at rest" to ::encryptionAtRest,
+        "HTTPS with the district's own CA" to ::httpsWithTheDistrictCa,
         "network error is retryable" to ::networkErrorIsRetryable,
     )
     var passed = 0

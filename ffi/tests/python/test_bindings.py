@@ -53,7 +53,7 @@ class Server:
 
     def tablet(self, device, user):
         code = admin(self.data, "device", "add", "--device", device, "--user", user)["code"]
-        store = p.PaichaStore.open(os.path.join(WORK, device), device)
+        store = p.PaichaStore.open(os.path.join(WORK, device), device, os.urandom(32))
         who = store.enroll(self.url, code)
         assert who.id == user, who
         return store
@@ -488,11 +488,11 @@ def test_https_with_the_district_ca():
         line = proc.stdout.readline().strip()
         assert line.startswith("listening on https://"), line
         url = line[len("listening on "):]
-        stranger = p.PaichaStore.open(os.path.join(WORK, "tls-stranger"), "tls-stranger")
+        stranger = p.PaichaStore.open(os.path.join(WORK, "tls-stranger"), "tls-stranger", os.urandom(32))
         code = admin(data, "device", "add", "--device", "tls-stranger", "--user", "insp-li")["code"]
         e = expect(p.PaichaError.Network, stranger.enroll, url, code)
         assert "certificate" in str(e).lower(), str(e)
-        tab = p.PaichaStore.open(os.path.join(WORK, "tls-wang"), "tls-wang")
+        tab = p.PaichaStore.open(os.path.join(WORK, "tls-wang"), "tls-wang", os.urandom(32))
         e = expect(p.PaichaError.InvalidInput, tab.trust_certificate_authority, "not a certificate")
         assert str(e).startswith("ca certificate: "), str(e)
         with open(os.path.join(certs, "ca.pem")) as f:
@@ -503,6 +503,65 @@ def test_https_with_the_district_ca():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def files_under(root):
+    """Every file under root with its bytes."""
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            path = os.path.join(d, n)
+            with open(path, "rb") as f:
+                out[path] = f.read()
+    return out
+
+
+def test_encryption_at_rest():
+    key = os.urandom(32)
+    d = os.path.join(WORK, "encrypted")
+    code = admin(server.data, "device", "add", "--device", "py-enc", "--user", "insp-wang")["code"]
+    tab = p.PaichaStore.open(d, "py-enc", key)
+    assert tab.is_encrypted()
+    tab.enroll(server.url, code)
+    photo = b"\xff\xd8\xff\xe0" + bytes(i * 7 % 251 for i in range(30000))
+    path = os.path.join(WORK, "enc-photo.jpg")
+    with open(path, "wb") as f:
+        f.write(photo)
+    description = "配电箱门未上锁，带电部位裸露"
+    h = tab.report_hazard(p.NewHazardInput(
+        enterprise=A, inspection_id=None, item_code=None, description=description, location="二车间",
+        level=None, on_site=False, before_photo_paths=[path], required_measures="加锁",
+        responsible_person="", co_inspectors=["insp-li"], deadline=None))
+    sha = h.before_photos[0]
+    tab.sync(None, None)
+    del tab
+    gc.collect()
+    before = files_under(d)
+    assert len(before) >= 3, before.keys()
+    for name, data in before.items():
+        for secret in [b"SQLite format 3", description.encode(), b"py-enc", b"insp-wang", A.encode(),
+                       photo[1000:1064]]:
+            assert secret not in data, (name, secret[:20])
+        assert sha not in name, name
+    e = expect(p.PaichaError.Locked, p.PaichaStore.open, d, "py-enc", os.urandom(32))
+    assert str(e) == "store locked: the key given is not this store's key; nothing was changed", str(e)
+    e = expect(p.PaichaError.Locked, p.PaichaStore.open, d, "py-enc")
+    assert "encrypted" in str(e), str(e)
+    e = expect(p.PaichaError.InvalidInput, p.PaichaStore.open, d, "py-enc", b"short")
+    assert str(e).startswith("key: is 5 bytes"), str(e)
+    assert files_under(d) == before, "a wrong key changed the store"
+    tab = p.PaichaStore.open(d, "py-enc", key)
+    assert tab.hazard(h.id).description == description
+    assert tab.photo_bytes(sha) == photo
+    tab.sync(None, None)
+    # An unencrypted store never keeps a device token: refused before the code is spent.
+    plain = p.PaichaStore.open(os.path.join(WORK, "plain"), "py-plain")
+    assert not plain.is_encrypted()
+    code = admin(server.data, "device", "add", "--device", "py-plain", "--user", "insp-wang")["code"]
+    e = expect(p.PaichaError.InvalidInput, plain.enroll, server.url, code)
+    assert str(e).startswith("key: a device token is kept only in an encrypted store"), str(e)
+    enc = p.PaichaStore.open(os.path.join(WORK, "plain-then-key"), "py-plain", os.urandom(32))
+    assert enc.enroll(server.url, code).id == "insp-wang", "the code was not spent by the refused enrollment"
 
 
 def test_network_error_is_retryable():
