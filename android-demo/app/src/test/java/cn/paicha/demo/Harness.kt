@@ -131,9 +131,9 @@ object MainThreadGuard {
 }
 
 /** A simulated tablet: its store directory, its session (sign-in) view model, its guarded store. */
-class Tablet(val device: String) {
+class Tablet(val device: String, keys: KeyProvider = testKeys) {
     val dir: String = File(work, device).path
-    val session = StoreSession(dir, device, testKeys)
+    val session = StoreSession(dir, device, keys)
     val sessionVm = SessionViewModel(session, io, ui)
 
     /** The signed-in store as the screens get it (through the guard). */

@@ -46,8 +46,13 @@ fun enrollWithACodeThenSignInAgainOffline() {
     val wang = enrolled(server, "app-wang", "insp-wang").also { tablets["wang"] = it }
     assertEquals(Role.INSPECTOR, wang.sessionVm.state.value.scope?.role)
     assertEquals(listOf("玉山镇"), wang.sessionVm.state.value.scope?.townships)
+    assertTrue(wang.store.isEncrypted(), "an enrolled store is encrypted at rest")
     // The app is closed (store closed with it) and started again: signed in from the store, no network.
     wang.close()
+    // Another key (a Keystore that lost its key) does not open the store, and changes nothing.
+    val otherKey = Tablet("app-wang", KeyProvider { ByteArray(32) { 42 } })
+    assertStartsWith("store locked: ", otherKey.sessionVm.run { resume() }.problem?.message)
+    otherKey.close()
     val again = Tablet("app-wang").also { tablets["wang"] = it }
     val resumed = again.sessionVm.ok { resume() }
     assertEquals("insp-wang", resumed.user)

@@ -29,11 +29,10 @@ class StoreSession(
     fun open(): PaichaStoreInterface {
         check(!closed) { "the store of $deviceId was closed with the app" }
         store?.let { return it }
-        // KEY: the single place where the store key is passed to the library.
-        // Encryption at rest (PaichaStore.open(dir, deviceId, key)) is not on main yet:
-        // when it lands, pass `keys.storeKey()` as the third argument here.
-        @Suppress("UNUSED_VARIABLE") val key = keys
-        return PaichaStore.open(dataDir, deviceId).also { store = it }
+        // Encrypted at rest (database and photos) with the key from the Keystore: only an
+        // encrypted store may be enrolled, since a device token is never kept in plain text.
+        // Another key than the store's is a `Locked` error that changes nothing.
+        return PaichaStore.open(dataDir, deviceId, keys.storeKey()).also { store = it }
     }
 
     /** Whether the store has been opened (and not closed). */
