@@ -61,8 +61,12 @@ class MainActivity : ComponentActivity() {
             EnrollScreen(holder.model, holder.deviceId, onSignedIn = { navigator.reset(Route.Home) })
             return
         }
-        // Every other screen works on the signed-in store (opened by the sign-in screen, off the main thread).
-        val store: PaichaStoreInterface = holder.model.store()
+        // Every other screen works on the signed-in store, opened by the sign-in screen off the
+        // main thread; `current()` never opens it (never blocks). Not open: back to sign-in.
+        val store: PaichaStoreInterface = holder.session.current() ?: run {
+            navigator.reset(Route.Enroll)
+            return
+        }
         when (route) {
             Route.Enroll -> Unit
             Route.Home -> HomeScreen(holder.model, navigator::go)

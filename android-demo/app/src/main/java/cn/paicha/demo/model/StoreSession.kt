@@ -35,9 +35,12 @@ class StoreSession(
         return PaichaStore.open(dataDir, deviceId, keys.storeKey()).also { store = it }
     }
 
-    /** Whether the store has been opened (and not closed). */
-    @get:Synchronized
-    val isOpen: Boolean get() = store != null && !closed
+    /**
+     * The store if it is open, else null; never opens it, so it does not
+     * block: for the main thread (screens shown after sign-in, which opened it).
+     */
+    @Synchronized
+    fun current(): PaichaStoreInterface? = if (closed) null else store
 
     /** Closes the store (frees the native handle); later [open] calls fail. Idempotent. */
     @Synchronized

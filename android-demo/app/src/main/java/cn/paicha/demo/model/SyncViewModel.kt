@@ -40,7 +40,9 @@ class SyncViewModel(
     io: CoroutineDispatcher,
     main: CoroutineDispatcher,
 ) : ScreenModel<SyncUiState>(SyncUiState(), io, main) {
+    // Main thread only (see the class comment): the token and job of the latest sync.
     private var token: CancelToken? = null
+    private var currentJob: Job? = null
 
     /** Starts a sync unless one is running (then returns that one's job). */
     fun sync(): Job {
@@ -72,8 +74,6 @@ class SyncViewModel(
         currentJob = job
         return job
     }
-
-    private var currentJob: Job? = null
 
     /** Cancels the running sync (or the one just started): the state then says cancelled, nothing is lost. */
     fun cancel() {
