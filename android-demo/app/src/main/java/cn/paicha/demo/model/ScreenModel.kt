@@ -40,6 +40,10 @@ interface ScreenState<S : ScreenState<S>> {
  * (sync and enroll on the network); the main thread must never block.
  * Actions return their [Job] so a caller (a test) can wait for one; the
  * screen just observes [state].
+ *
+ * [main] must be one thread (Android's main thread; a single-thread
+ * executor in the tests): actions start, update and end there, and [io]
+ * takes the blocking calls.
  */
 abstract class ScreenModel<S : ScreenState<S>>(
     initial: S,
@@ -78,6 +82,7 @@ abstract class ScreenModel<S : ScreenState<S>>(
      * not a problem.
      */
     protected fun action(block: suspend () -> Unit): Job = scope.launch {
+        running++
         update { it.withStatus(true, null) }
         val problem = try {
             block()
@@ -86,9 +91,16 @@ abstract class ScreenModel<S : ScreenState<S>>(
             throw e
         } catch (e: Exception) {
             problemOf(e)
+        } finally {
+            running--
         }
-        update { it.withStatus(false, problem) }
+        // Still loading while another action of this screen runs.
+        update { it.withStatus(running > 0, problem) }
     }
+
+    // Actions start and end on the main dispatcher (only their library calls move to io), so
+    // this count of running actions is only touched from there.
+    private var running = 0
 
     /** Stops every action of this screen (they keep nothing half-done: the library's calls are atomic). */
     override fun close() {
