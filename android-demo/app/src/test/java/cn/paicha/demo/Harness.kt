@@ -98,6 +98,9 @@ object MainThreadGuard {
     val calls = AtomicInteger()
     val onMainThread = ConcurrentLinkedQueue<String>()
 
+    /** How each sync call through the guard ended: "ok" or the exception's class ("Cancelled"). */
+    val syncOutcomes = ConcurrentLinkedQueue<String>()
+
     @Volatile
     var onFirstProgress: (() -> Unit)? = null
 
@@ -123,8 +126,9 @@ object MainThreadGuard {
             }
         }
         try {
-            method.invoke(store, *actual)
+            method.invoke(store, *actual).also { if (method.name == "sync") syncOutcomes += "ok" }
         } catch (e: InvocationTargetException) {
+            if (method.name == "sync") syncOutcomes += e.targetException.javaClass.simpleName
             throw e.targetException
         }
     } as PaichaStoreInterface

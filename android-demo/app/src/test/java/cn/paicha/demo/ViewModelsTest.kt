@@ -267,6 +267,7 @@ fun syncWithProgressAndCancel() {
         MainThreadGuard.onFirstProgress = { runBlocking(ui) { sync.cancel() } }
         val during = sync.run { sync() }
         assertTrue(during.cancelled, "cancelled while syncing: $during")
+        assertEquals("Cancelled", MainThreadGuard.syncOutcomes.last(), "the library's sync stopped")
         assertNotNull(during.progress, "progress was reported before the cancel")
         // Nothing lost: the next sync uploads what was left, with progress.
         MainThreadGuard.onFirstProgress = null
@@ -279,6 +280,18 @@ fun syncWithProgressAndCancel() {
     SyncViewModel(chen.store, io, ui).use { it.ok { sync() } }
     val seen = chen.store.listHazards(null, ALUMINIUM).map { it.id }
     assertTrue(seen.containsAll(made), "every record reached the supervisor")
+
+    // The sync screen closed for good while syncing: the library is told to stop, nothing is lost.
+    val more = reportSome(wang, 2, "closed")
+    val closing = SyncViewModel(wang.store, io, ui)
+    MainThreadGuard.onFirstProgress = { closing.close() }
+    val job = runBlocking { withContext(ui) { closing.sync() } }
+    runBlocking { withTimeout(TIMEOUT_MS) { job.join() } }
+    assertTrue(job.isCancelled, "the screen's work is cancelled with it")
+    assertEquals("Cancelled", MainThreadGuard.syncOutcomes.last(), "the library's sync stopped")
+    SyncViewModel(wang.store, io, ui).use { it.ok { sync() } }
+    SyncViewModel(chen.store, io, ui).use { it.ok { sync() } }
+    assertTrue(chen.store.listHazards(null, ALUMINIUM).map { it.id }.containsAll(more), "nothing lost")
 }
 
 fun conflictFromTwoTabletsIsShownAndResolved() {

@@ -69,8 +69,6 @@ class SyncViewModel(
                 update { it.copy(running = false) }
             }
         }
-        // The screen went away (close) while the library blocks in sync: stop it at its next step.
-        job.invokeOnCompletion { if (it != null) cancel.cancel() }
         currentJob = job
         return job
     }
@@ -78,5 +76,15 @@ class SyncViewModel(
     /** Cancels the running sync (or the one just started): the state then says cancelled, nothing is lost. */
     fun cancel() {
         token?.cancel()
+    }
+
+    /**
+     * The screen went away for good: the library, blocked in `sync` on the
+     * io thread, cannot be interrupted by cancelling a coroutine, so it is
+     * told through its token to stop at its next step.
+     */
+    override fun close() {
+        token?.cancel()
+        super.close()
     }
 }
