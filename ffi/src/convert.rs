@@ -634,6 +634,8 @@ pub struct HazardDetail {
     pub legal_basis: String,
     /// Criteria that made it major.
     pub criteria: Vec<String>,
+    /// 隐患类别.
+    pub kind: HazardKind,
     /// Level.
     pub level: Level,
     /// Status.
@@ -669,6 +671,7 @@ impl From<&Hazard> for HazardDetail {
             description: h.description.clone(),
             legal_basis: h.legal_basis.clone(),
             criteria: h.criteria.clone(),
+            kind: h.kind.into(),
             level: h.level.into(),
             status: h.status.into(),
             deadline: h.deadline.to_string(),
@@ -722,6 +725,40 @@ pub struct NewHazardInput {
     pub co_inspectors: Vec<String>,
     /// A deadline shorter than the policy's, `YYYY-MM-DD`.
     pub deadline: Option<String>,
+    /// 隐患类别; left out: 物的危险状态 (an unsafe condition).
+    #[uniffi(default = None)]
+    pub kind: Option<HazardKind>,
+}
+
+/// 隐患类别: what kind of hidden danger it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HazardKind {
+    /// 物的危险状态.
+    UnsafeCondition,
+    /// 人的不安全行为.
+    UnsafeAct,
+    /// 管理上的缺陷.
+    ManagementDefect,
+}
+
+impl From<HazardKind> for paicha_core::hazard::HazardKind {
+    fn from(k: HazardKind) -> Self {
+        match k {
+            HazardKind::UnsafeCondition => paicha_core::hazard::HazardKind::UnsafeCondition,
+            HazardKind::UnsafeAct => paicha_core::hazard::HazardKind::UnsafeAct,
+            HazardKind::ManagementDefect => paicha_core::hazard::HazardKind::ManagementDefect,
+        }
+    }
+}
+
+impl From<paicha_core::hazard::HazardKind> for HazardKind {
+    fn from(k: paicha_core::hazard::HazardKind) -> Self {
+        match k {
+            paicha_core::hazard::HazardKind::UnsafeCondition => HazardKind::UnsafeCondition,
+            paicha_core::hazard::HazardKind::UnsafeAct => HazardKind::UnsafeAct,
+            paicha_core::hazard::HazardKind::ManagementDefect => HazardKind::ManagementDefect,
+        }
+    }
 }
 
 /// 治理方案: the six elements of R11.

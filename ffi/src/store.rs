@@ -413,7 +413,7 @@ impl PaichaStore {
             item_code: input.item_code,
             location: input.location,
             description: input.description,
-            kind: None,
+            kind: input.kind.map(Into::into),
             level: input.level.map(Into::into),
             handling: Some(if input.on_site { Handling::OnSite } else { Handling::Deadline }),
             before_photos: self.photos(&input.before_photo_paths, PhotoRole::Before)?,

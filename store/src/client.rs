@@ -371,6 +371,13 @@ fn sync_photos(
     Ok(())
 }
 
+/// How much of a photo the server holds (`GET /v1/photos/{sha}/received`).
+#[derive(Deserialize)]
+struct Held {
+    received: u64,
+    complete: bool,
+}
+
 /// Photos larger than this go up in chunks that resume where the server stopped.
 pub const PHOTO_CHUNK: usize = 1024 * 1024;
 
@@ -401,12 +408,20 @@ fn upload_photo(
         };
     }
     // Resume from what the server already holds.
-    let held = client.get(format!("{url}/received")).bearer_auth(&link.token).send().map_err(net)?;
-    let held: serde_json::Value = serde_json::from_slice(&held.bytes().map_err(net)?).unwrap_or_default();
-    if held["complete"].as_bool() == Some(true) {
+    let resp = client.get(format!("{url}/received")).bearer_auth(&link.token).send().map_err(net)?;
+    let status = resp.status();
+    let body = resp.bytes().map_err(net)?;
+    if !status.is_success() {
+        return Err(server_error(status, &body));
+    }
+    let held: Held = serde_json::from_slice(&body)
+        .map_err(|e| Error::Protocol(format!("the server's answer on how much of photo {sha} it holds: {e}")))?;
+    if held.complete {
         return Ok(true);
     }
-    let mut offset = held["received"].as_u64().unwrap_or(0) as usize;
+    let mut offset = usize::try_from(held.received).ok().filter(|&n| n <= bytes.len()).ok_or_else(|| {
+        Error::Protocol(format!("the server holds {} bytes of a {}-byte photo", held.received, bytes.len()))
+    })?;
     while offset < bytes.len() {
         let end = (offset + PHOTO_CHUNK).min(bytes.len());
         let r = client

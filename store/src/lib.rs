@@ -196,7 +196,7 @@ impl Store {
         match (encryption::is_encrypted(dir), key) {
             (true, None) => return Err(Error::KeyRequired(dir.to_path_buf())),
             (false, Some(_)) if has_sqlite_header(&path) => {
-                return Err(Error::NotEncrypted(dir.to_path_buf(), "open it without a key, or encrypt it first"))
+                return Err(Error::NotEncrypted(dir.to_path_buf(), "it was created without a key; open it without one (it then works offline only), or create a new encrypted store and sync"))
             }
             (true, Some(k)) if encryption::key_matches(dir, k) == Some(false) => {
                 return Err(Error::WrongKey(dir.to_path_buf()))

@@ -92,6 +92,7 @@ def test_whole_loop_across_three_tablets():
         responsible_person="张厂长", co_inspectors=["insp-li"], deadline=None))
     assert h.status == p.HazardStatus.RECTIFYING
     assert h.level == p.Level.GENERAL
+    assert h.kind == p.HazardKind.UNSAFE_CONDITION  # left out: an unsafe condition
     wang.sync(None, None)
     ent.sync(None, None)
     assert [x.id for x in ent.list_hazards(None, None)] == [h.id]
@@ -531,7 +532,8 @@ def test_encryption_at_rest():
     h = tab.report_hazard(p.NewHazardInput(
         enterprise=A, inspection_id=None, item_code=None, description=description, location="二车间",
         level=None, on_site=False, before_photo_paths=[path], required_measures="加锁",
-        responsible_person="", co_inspectors=["insp-li"], deadline=None))
+        responsible_person="", co_inspectors=["insp-li"], deadline=None, kind=p.HazardKind.MANAGEMENT_DEFECT))
+    assert h.kind == p.HazardKind.MANAGEMENT_DEFECT
     sha = h.before_photos[0]
     tab.sync(None, None)
     del tab
