@@ -7,6 +7,7 @@ import cn.paicha.AnswerKind
 import cn.paicha.AnswerValue
 import cn.paicha.DueState
 import cn.paicha.GpsLocation
+import cn.paicha.HazardKind
 import cn.paicha.HazardStatus
 import cn.paicha.InspectionSource
 import cn.paicha.Role
@@ -169,10 +170,14 @@ fun findingsRaiseHiddenDangersAndTheOrderIsPrinted() {
     FindingsViewModel(store, io, ui).use { f ->
         val loaded = f.ok { load(inspectionId) }
         assertEquals(setOf("DE-07", "DE-08"), loaded.pending.map { it.code }.toSet())
-        f.ok { raise("DE-07", "一号车间", listOf(jpeg("de07-before")), "恢复除尘器运行", listOf("insp-li")) }
+        val first = f.ok {
+            raise("DE-07", "一号车间", listOf(jpeg("de07-before")), "恢复除尘器运行", listOf("insp-li"), kind = HazardKind.MANAGEMENT_DEFECT)
+        }
+        assertEquals(HazardKind.MANAGEMENT_DEFECT, first.raised.single().kind)
         val after = f.ok { raise("DE-08", "一号车间地面", listOf(jpeg("de08-before")), "清理积尘", listOf("insp-li")) }
         assertTrue(after.pending.isEmpty(), after.pending.toString())
         assertEquals(2, after.raised.size)
+        assertEquals(HazardKind.UNSAFE_CONDITION, after.raised[1].kind, "the kind left out: an unsafe condition")
         assertTrue(after.raised.all { it.status == HazardStatus.RECTIFYING && it.enterprise == ALUMINIUM })
         raised += after.raised.map { it.id }
     }

@@ -3,6 +3,7 @@ package cn.paicha.demo.model
 import cn.paicha.AnswerValue
 import cn.paicha.ChecklistItem
 import cn.paicha.HazardDetail
+import cn.paicha.HazardKind
 import cn.paicha.InspectionInfo
 import cn.paicha.NewHazardInput
 import cn.paicha.PaichaStoreInterface
@@ -49,7 +50,8 @@ class FindingsViewModel(
     /**
      * Raises the hidden danger of item [itemCode]. Without a [deadline]
      * (`YYYY-MM-DD`) the policy's deadline for its level applies; [onSite]
-     * is a general one fixed on the spot (R6).
+     * is a general one fixed on the spot (R6). [kind] (隐患类别) left out is
+     * an unsafe condition (物的危险状态).
      */
     fun raise(
         itemCode: String,
@@ -59,6 +61,7 @@ class FindingsViewModel(
         coInspectors: List<String>,
         deadline: String? = null,
         onSite: Boolean = false,
+        kind: HazardKind? = null,
     ): Job = action {
         val inspection = state.value.inspection ?: throw IllegalStateException("load an inspection first")
         val (hazard, findings) = onIo {
@@ -67,7 +70,7 @@ class FindingsViewModel(
                     enterprise = inspection.enterprise, inspectionId = inspection.id, itemCode = itemCode,
                     description = null, location = location, level = null, onSite = onSite,
                     beforePhotoPaths = beforePhotoPaths, requiredMeasures = requiredMeasures, responsiblePerson = "",
-                    coInspectors = coInspectors, deadline = deadline,
+                    coInspectors = coInspectors, deadline = deadline, kind = kind,
                 )
             )
             h to store.inspectionItems(inspection.id).filter { it.isFinding() }

@@ -4,6 +4,7 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Button
+import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
@@ -17,6 +18,7 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.paicha.ChecklistItem
+import cn.paicha.HazardKind
 import cn.paicha.HazardStatus
 import cn.paicha.PaichaStoreInterface
 import cn.paicha.demo.Route
@@ -34,8 +36,8 @@ fun FindingsScreen(store: PaichaStoreInterface, route: Route.Findings, go: (Rout
 
     ScreenFrame("隐患登记", state.loading, state.problem, back) {
         for (item in state.pending) {
-            FindingForm(item) { location, photo, measures ->
-                model.raise(item.code, location, listOfNotNull(photo), measures, listOfNotNull(route.coInspector))
+            FindingForm(item) { location, photo, measures, kind ->
+                model.raise(item.code, location, listOfNotNull(photo), measures, listOfNotNull(route.coInspector), kind = kind)
             }
         }
         for (h in state.raised) Text("${h.level} · ${h.description} · 期限 ${h.deadline}")
@@ -48,8 +50,9 @@ fun FindingsScreen(store: PaichaStoreInterface, route: Route.Findings, go: (Rout
 }
 
 @Composable
-private fun FindingForm(item: ChecklistItem, onRaise: (String, String?, String) -> Unit) {
+private fun FindingForm(item: ChecklistItem, onRaise: (String, String?, String, HazardKind) -> Unit) {
     var location by rememberSaveable(item.code) { mutableStateOf("") }
+    var kind by rememberSaveable(item.code) { mutableStateOf(HazardKind.UNSAFE_CONDITION) }
     var measures by rememberSaveable(item.code) { mutableStateOf("") }
     var photo by rememberSaveable(item.code) { mutableStateOf<String?>(null) }
     val camera = rememberCamera { photo = it }
@@ -58,8 +61,18 @@ private fun FindingForm(item: ChecklistItem, onRaise: (String, String?, String) 
         OutlinedTextField(location, { location = it }, label = { Text("部位") }, singleLine = true)
         OutlinedTextField(measures, { measures = it }, label = { Text("整改措施") })
         Row {
+            for ((k, label) in KINDS) FilterChip(selected = kind == k, onClick = { kind = k }, label = { Text(label) })
+        }
+        Row {
             OutlinedButton(onClick = camera) { Text(if (photo == null) "拍整改前照片" else "重拍") }
-            Button(onClick = { onRaise(location, photo, measures) }) { Text("登记隐患") }
+            Button(onClick = { onRaise(location, photo, measures, kind) }) { Text("登记隐患") }
         }
     }
 }
+
+/** 隐患类别, as the inspector chooses it. */
+private val KINDS = listOf(
+    HazardKind.UNSAFE_CONDITION to "物的危险状态",
+    HazardKind.UNSAFE_ACT to "人的不安全行为",
+    HazardKind.MANAGEMENT_DEFECT to "管理上的缺陷",
+)
