@@ -39,7 +39,7 @@ class SessionHolder(app: Application) : AndroidViewModel(app) {
             val prefs = context.getSharedPreferences("paicha", Context.MODE_PRIVATE)
             prefs.getString("device_id", null)?.let { return it }
             val id = "tab-" + UUID.randomUUID().toString().take(8)
-            prefs.edit().putString("device_id", id).commit()
+            prefs.edit().putString("device_id", id).apply()
             return id
         }
     }

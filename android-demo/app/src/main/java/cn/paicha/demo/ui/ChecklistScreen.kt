@@ -37,9 +37,10 @@ fun ChecklistScreen(store: PaichaStoreInterface, route: Route.Checklist, go: (Ro
     val key = "checklist-${route.enterprise}-${route.templateId}"
     val model = screenModel(key) { ChecklistViewModel(store, ioDispatcher, mainDispatcher) }
     val state by model.state.collectAsStateWithLifecycle()
-    // Started once: rotation keeps the model (and its inspection), so this does not run again.
+    // Started once: rotation keeps the model (and its inspection, or the start in flight).
     LaunchedEffect(key) {
-        if (model.state.value.inspection == null) model.start(route.templateId, route.enterprise, listOfNotNull(route.coInspector))
+        val s = model.state.value
+        if (s.inspection == null && !s.loading) model.start(route.templateId, route.enterprise, listOfNotNull(route.coInspector))
     }
     var photoFor by rememberSaveable { mutableStateOf<String?>(null) }
     val camera = rememberCamera { path -> photoFor?.let { model.attachPhoto(it, path) } }

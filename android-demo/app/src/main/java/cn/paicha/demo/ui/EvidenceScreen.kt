@@ -29,7 +29,7 @@ fun EvidenceScreen(store: PaichaStoreInterface, back: () -> Unit) {
     val model = screenModel("evidence") { EvidenceViewModel(store, ioDispatcher, mainDispatcher) }
     val state by model.state.collectAsStateWithLifecycle()
     var description by rememberSaveable { mutableStateOf("") }
-    val photos = rememberSaveable(saver = pathListSaver) { mutableStateListOf() }
+    val photos = rememberSaveable(saver = pathListSaver) { mutableStateListOf<String>() }
     val camera = rememberCamera { photos += it }
     LaunchedEffect(Unit) { model.refresh() }
 
