@@ -1,4 +1,7 @@
+// The Android demo app (see README.md). Needs the Android SDK; CI has none and
+// builds only the view models and their tests, with kotlinc on the JVM.
 plugins {
     id("com.android.application") version "8.7.3" apply false
     id("org.jetbrains.kotlin.android") version "2.1.0" apply false
+    id("org.jetbrains.kotlin.plugin.compose") version "2.1.0" apply false
 }

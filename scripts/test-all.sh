@@ -50,20 +50,37 @@ PAICHA_SERVER_BIN="$SERVER" PAICHA_TEST_CA_BIN="$TARGET/debug/test-ca" PYTHONPAT
 echo "== Kotlin bindings on the JVM (real library, real server)"
 K=.tools/kotlin/node_modules/kotlin-compiler
 JNA=/usr/share/java/jna.jar
-JAR="$TARGET/kotlin-tests.jar"
-KLOG="$TARGET/kotlinc.log"
+COROUTINES="$K/lib/kotlinx-coroutines-core-jvm.jar"
+test -f "$COROUTINES" || { echo "$COROUTINES is missing: the Android demo's view models need kotlinx-coroutines-core" >&2; exit 1; }
+# kotlinc SOURCES... JAR EXTRA_CP: compiles, or fails the script with kotlinc's output.
 # A jar left by an earlier run must not stand in for a failed compilation.
-rm -f "$JAR"
-kotlinc_status=0
-"$K/bin/kotlinc" -nowarn "$BINDINGS/kotlin/cn/paicha/paicha_ffi.kt" ffi/tests/kotlin/BindingsTest.kt \
-  android-demo/app/src/main/java/cn/paicha/demo/model/*.kt android-demo/app/src/test/java/cn/paicha/demo/*.kt \
-  -cp "$JNA:$K/lib/kotlin-test.jar" -d "$JAR" >"$KLOG" 2>&1 || kotlinc_status=$?
-grep -v '^warning:' "$KLOG" || true
-if [ "$kotlinc_status" -ne 0 ]; then
-  echo "kotlinc failed (exit status $kotlinc_status); its full output is in $KLOG" >&2
-  exit "$kotlinc_status"
-fi
-test -s "$JAR"
-CP="$JAR:$JNA:$K/lib/kotlin-stdlib.jar:$K/lib/kotlin-test.jar"
-PAICHA_SERVER_BIN="$SERVER" java -Djna.library.path="$TARGET/debug" -cp "$CP" BindingsTestKt
-PAICHA_SERVER_BIN="$SERVER" java -Djna.library.path="$TARGET/debug" -cp "$CP" cn.paicha.demo.DemoScreensTestKt
+compile_kotlin() {
+  local jar="$1" cp="$2" log="${1%.jar}.log"
+  shift 2
+  rm -f "$jar"
+  local status=0
+  "$K/bin/kotlinc" -nowarn "$@" -cp "$cp" -d "$jar" >"$log" 2>&1 || status=$?
+  grep -v '^warning:' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    echo "kotlinc failed (exit status $status) for $jar; its full output is in $log" >&2
+    exit "$status"
+  fi
+  test -s "$jar" || { echo "kotlinc wrote no $jar" >&2; exit 1; }
+}
+compile_kotlin "$TARGET/kotlin-tests.jar" "$JNA:$K/lib/kotlin-test.jar" \
+  "$BINDINGS/kotlin/cn/paicha/paicha_ffi.kt" ffi/tests/kotlin/BindingsTest.kt
+CP="$TARGET/kotlin-tests.jar:$JNA:$K/lib/kotlin-stdlib.jar:$K/lib/kotlin-test.jar"
+PAICHA_SERVER_BIN="$SERVER" PAICHA_TEST_CA_BIN="$TARGET/debug/test-ca" \
+  java -Djna.library.path="$TARGET/debug" -cp "$CP" BindingsTestKt
+
+echo "== Android demo: the app's view models on the JVM (real library, real server; no Android SDK here)"
+# The view models (android-demo/app/src/main/java/cn/paicha/demo/model, plain
+# Kotlin + kotlinx-coroutines-core) and their tests; the Android layer
+# (MainActivity and the androidx wrappers) needs the Android SDK and is not
+# compiled here (android-demo/README.md).
+compile_kotlin "$TARGET/android-demo-tests.jar" "$JNA:$COROUTINES:$K/lib/kotlin-test.jar" \
+  "$BINDINGS/kotlin/cn/paicha/paicha_ffi.kt" \
+  android-demo/app/src/main/java/cn/paicha/demo/model/*.kt android-demo/app/src/test/java/cn/paicha/demo/*.kt
+CP="$TARGET/android-demo-tests.jar:$JNA:$COROUTINES:$K/lib/kotlin-stdlib.jar:$K/lib/kotlin-test.jar"
+PAICHA_SERVER_BIN="$SERVER" PAICHA_TEST_CA_BIN="$TARGET/debug/test-ca" \
+  java -Djna.library.path="$TARGET/debug" -cp "$CP" cn.paicha.demo.ViewModelsTestKt

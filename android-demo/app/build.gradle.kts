@@ -1,6 +1,7 @@
 plugins {
     id("com.android.application")
     id("org.jetbrains.kotlin.android")
+    id("org.jetbrains.kotlin.plugin.compose")
 }
 
 android {
@@ -22,6 +23,10 @@ android {
         jniLibs.srcDir("src/main/jniLibs")
     }
 
+    buildFeatures {
+        compose = true
+    }
+
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -33,5 +38,28 @@ android {
 
 dependencies {
     // uniffi's Kotlin bindings call the native library through JNA.
-    implementation("net.java.dev.jna:jna:5.13.0@aar")
+    implementation("net.java.dev.jna:jna:5.14.0@aar")
+
+    // The view models (plain Kotlin, StateFlow) and their androidx holders.
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
+    implementation("androidx.lifecycle:lifecycle-viewmodel-ktx:2.8.7")
+    implementation("androidx.lifecycle:lifecycle-viewmodel-compose:2.8.7")
+    implementation("androidx.lifecycle:lifecycle-runtime-compose:2.8.7")
+
+    // The screens.
+    implementation("androidx.core:core-ktx:1.13.1")
+    implementation("androidx.activity:activity-compose:1.9.3")
+    implementation(platform("androidx.compose:compose-bom:2024.10.01"))
+    implementation("androidx.compose.ui:ui")
+    implementation("androidx.compose.material3:material3")
+
+    // The view models' tests (app/src/test). CI runs them with kotlinc and
+    // runBlocking (scripts/test-all.sh); kotlinx-coroutines-test is here for
+    // tests written against it by people who build with the SDK. Running them
+    // needs the host build of libpaicha_ffi (-Djna.library.path) and a
+    // paicha-server binary (PAICHA_SERVER_BIN), as in README.md.
+    testImplementation("org.jetbrains.kotlin:kotlin-test:2.1.0")
+    testImplementation("org.jetbrains.kotlinx:kotlinx-coroutines-test:1.9.0")
+    testImplementation("net.java.dev.jna:jna:5.14.0")
+    testImplementation("junit:junit:4.13.2")
 }

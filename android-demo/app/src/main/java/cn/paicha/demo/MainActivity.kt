@@ -1,84 +1,85 @@
-// The Android layer of the demo: a thin shell of Views over the plain-Kotlin
-// state holders in `model/` (which CI tests on the JVM). Every model call
-// blocks on disk or network, so it runs on `worker`; results are rendered
-// on the main thread.
+// The Android layer of the demo (needs the Android SDK; CI does not compile
+// it): one activity, Compose screens over the plain-Kotlin view models of
+// model/ (which CI tests on the JVM), each held in an androidx ViewModel.
 package cn.paicha.demo
 
-import android.app.Activity
 import android.os.Bundle
-import android.widget.Button
-import android.widget.LinearLayout
-import android.widget.ScrollView
-import android.widget.TextView
-import cn.paicha.AnswerValue
-import cn.paicha.demo.model.HazardsModel
-import cn.paicha.demo.model.InspectionModel
-import cn.paicha.demo.model.ReviewModel
-import cn.paicha.demo.model.SessionModel
-import cn.paicha.demo.model.SyncModel
-import java.util.concurrent.Executors
+import androidx.activity.ComponentActivity
+import androidx.activity.compose.BackHandler
+import androidx.activity.compose.setContent
+import androidx.activity.viewModels
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Surface
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.paicha.PaichaStoreInterface
+import cn.paicha.demo.ui.*
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
 
-class MainActivity : Activity() {
-    private val worker = Executors.newSingleThreadExecutor()
-    private lateinit var output: TextView
-    private lateinit var session: SessionModel
+/** The dispatchers every view model gets on the device: blocking library calls on IO, state on main. */
+val ioDispatcher: CoroutineDispatcher = Dispatchers.IO
+val mainDispatcher: CoroutineDispatcher = Dispatchers.Main.immediate
+
+/**
+ * A screen's view model, made once per [key] by `ViewModelProvider` (through
+ * Compose's `viewModel`) and kept across rotation in a [ModelHolder], which
+ * closes it when the activity finishes.
+ */
+@Composable
+inline fun <reified M : AutoCloseable> screenModel(key: String, noinline create: () -> M): M =
+    viewModel<ModelHolder<M>>(key = key, initializer = { ModelHolder(create()) }).model
+
+/**
+ * The app's only activity: the back stack of [Route]s from [Navigator], the
+ * store from [SessionHolder] (both androidx ViewModels: rotation keeps them;
+ * leaving the app clears them and closes the store).
+ */
+class MainActivity : ComponentActivity() {
+    private val holder: SessionHolder by viewModels()
+    private val navigator: Navigator by viewModels()
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        session = SessionModel(filesDir.resolve("paicha").path, "android-demo")
-        output = TextView(this)
-        val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
-        fun button(label: String, action: () -> String) = column.addView(Button(this).apply {
-            text = label
-            setOnClickListener { run(action) }
-        })
-        button("Sign in as inspector 王检查 (demo)") { session.signInDemo("insp-wang"); "user: ${session.state.user}" }
-        button("Sign in as supervisor 陈监管 (demo)") { session.signInDemo("sup-chen"); "user: ${session.state.user}" }
-        button("Run the dust-explosion checklist") {
-            val m = InspectionModel(session.store!!)
-            m.load()
-            val enterprise = m.state.enterprises.first().creditCode
-            m.start("dust-explosion", enterprise, listOf("insp-li"))
-            m.answer("DE-07", AnswerValue.DoesNotConform, "积尘严重")
-            // Every item is answered before completion (R4); the demo marks the rest not applicable.
-            for (item in m.state.items.filter { it.answer == null }) m.answer(item.code, AnswerValue.NotApplicable)
-            m.complete()
-            m.state.problem?.message ?: "findings: ${m.state.completion?.findings?.map { it.itemCode }}"
-        }
-        button("Hidden dangers") {
-            val m = HazardsModel(session.store!!)
-            m.refresh()
-            m.state.problem?.message ?: m.state.all.joinToString("\n") { "${it.status} ${it.deadline} ${it.description}" }
-        }
-        button("Review queue") {
-            val m = ReviewModel(session.store!!)
-            m.refresh()
-            m.state.problem?.message ?: m.state.queue.joinToString("\n") { "${it.id.take(8)} ${it.description}" }
-        }
-        button("Sync") {
-            val m = SyncModel(session.store!!)
-            m.syncNow()
-            m.state.problem?.message ?: "synced: ${m.state.last?.docsUp} up, ${m.state.last?.docsDown} down; " +
-                "${m.state.conflicts.size} conflicts"
-        }
-        column.addView(output)
-        setContentView(ScrollView(this).apply { addView(column) })
-    }
-
-    private fun run(action: () -> String) {
-        output.text = "…"
-        worker.execute {
-            val text = try {
-                action()
-            } catch (e: Exception) {
-                cn.paicha.demo.model.problemOf(e).message
+        setContent {
+            MaterialTheme {
+                Surface {
+                    val stack by navigator.backStack.collectAsStateWithLifecycle()
+                    BackHandler(enabled = stack.size > 1) { navigator.back() }
+                    Screen(stack.last())
+                }
             }
-            runOnUiThread { output.text = text }
         }
     }
 
-    override fun onDestroy() {
-        worker.shutdown()
-        super.onDestroy()
+    @Composable
+    private fun Screen(route: Route) {
+        val back: () -> Unit = { if (!navigator.back()) finish() }
+        if (route == Route.Enroll) {
+            EnrollScreen(holder.model, holder.deviceId, onSignedIn = { navigator.reset(Route.Home) })
+            return
+        }
+        // Every other screen works on the signed-in store, opened by the sign-in screen off the
+        // main thread; `current()` never opens it (never blocks). Not open: back to sign-in.
+        val store: PaichaStoreInterface = holder.session.current() ?: run {
+            navigator.reset(Route.Enroll)
+            return
+        }
+        when (route) {
+            Route.Enroll -> Unit
+            Route.Home -> HomeScreen(holder.model, navigator::go)
+            Route.Picker -> PickerScreen(store, navigator::go, back)
+            is Route.Checklist -> ChecklistScreen(store, route, navigator::go, back)
+            is Route.Findings -> FindingsScreen(store, route, navigator::go, back)
+            is Route.Order -> OrderScreen(store, route, back)
+            Route.Evidence -> EvidenceScreen(store, back)
+            Route.Review -> ReviewScreen(store, navigator::go, back)
+            is Route.Hazard -> HazardScreen(store, route.hazardId, back)
+            Route.Sync -> SyncScreen(store, navigator::go, back)
+            Route.Conflicts -> ConflictsScreen(store, back)
+            Route.RefusedEdits -> RefusedEditsScreen(store, back)
+        }
     }
 }
