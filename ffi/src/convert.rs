@@ -604,6 +604,23 @@ impl From<&HistoryEntry> for HistoryItem {
     }
 }
 
+/// One rectification evidence submission (R7), to review it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EvidenceInfo {
+    /// The event that carried it.
+    pub event_id: String,
+    /// Who submitted it (person id).
+    pub by: String,
+    /// When, device clock, ms.
+    pub at_ms: i64,
+    /// What was done.
+    pub description: String,
+    /// The day it was rectified (`YYYY-MM-DD`), if given.
+    pub rectified_on: Option<String>,
+    /// After photos (SHA-256; bytes: `photo_bytes`).
+    pub after_photos: Vec<String>,
+}
+
 /// Concurrent decisions a person should look at (R14).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ConflictInfo {
@@ -650,6 +667,8 @@ pub struct HazardDetail {
     pub before_photos: Vec<String>,
     /// Evidence submissions.
     pub evidence_count: u32,
+    /// The evidence submissions, oldest first: what was done and its after photos.
+    pub evidence: Vec<EvidenceInfo>,
     /// How it was closed, if closed.
     pub closure: Option<ClosureKind>,
     /// Governance plan elements still missing (major only).
@@ -679,6 +698,18 @@ impl From<&Hazard> for HazardDetail {
             required_measures: h.required_measures.clone(),
             before_photos: h.before_photos.iter().map(|p| p.sha256.clone()).collect(),
             evidence_count: h.evidence.len() as u32,
+            evidence: h
+                .evidence
+                .iter()
+                .map(|e| EvidenceInfo {
+                    event_id: e.event_id.clone(),
+                    by: e.by.clone(),
+                    at_ms: e.at.0,
+                    description: e.description.clone(),
+                    rectified_on: e.rectified_on.map(|d| d.to_string()),
+                    after_photos: e.after_photos.iter().map(|p| p.sha256.clone()).collect(),
+                })
+                .collect(),
             closure: h.closure.as_ref().map(|c| c.kind.into()),
             plan_missing: match (&h.plan, h.level) {
                 (Some(p), _) => p.missing_elements().into_iter().map(str::to_string).collect(),
@@ -839,6 +870,8 @@ pub struct ChecklistItem {
     pub finding: bool,
     /// Hidden dangers raised from it.
     pub hazards: Vec<String>,
+    /// The photos of the answer (SHA-256; bytes: `photo_bytes`).
+    pub photos: Vec<String>,
 }
 
 /// An inspection.

@@ -373,6 +373,7 @@ impl PaichaStore {
     /// The items of an inspection with their answers. Blocks on disk.
     pub fn inspection_items(&self, inspection_id: String) -> FfiResult<Vec<ChecklistItem>> {
         let id = self.store.resolve_inspection_id(&inspection_id)?;
+        let answers = self.store.inspection(&self.me()?, &id)?.answers;
         self.store
             .inspection_items(&self.me()?, &id)?
             .into_iter()
@@ -383,6 +384,11 @@ impl PaichaStore {
                             reason: format!("the answer to item {} is unreadable: {e}", i.code),
                         },
                     )?;
+                // An item not answered has no photos.
+                let photos = match answers.get(&i.code) {
+                    Some(a) => a.photos.iter().map(|p| p.sha256.clone()).collect(),
+                    None => vec![],
+                };
                 Ok(ChecklistItem {
                     kind: AnswerKind::from(&i.kind),
                     section: i.section,
@@ -392,6 +398,7 @@ impl PaichaStore {
                     answer: answer.map(Into::into),
                     note: i.note,
                     finding: i.finding,
+                    photos,
                     hazards: i.hazards,
                 })
             })

@@ -106,6 +106,11 @@ def test_whole_loop_across_three_tablets():
     ent.submit_evidence(h.id, "补充检测报告", [jpeg("after2")])
     ent.sync(None, None)
     chen.sync(None, None)
+    # The supervisor sees each submission, with its after photos, to review it.
+    shown = chen.hazard(h.id)
+    assert [e.description for e in shown.evidence] == ["已接地", "补充检测报告"], shown.evidence
+    assert shown.evidence[1].by == "ent-a" and len(shown.evidence[1].after_photos) == 1
+    assert chen.photo_bytes(shown.evidence[1].after_photos[0]).endswith(b"after2")
     closed = chen.review(h.id, p.Decision.APPROVE, "整改到位")
     assert closed.status == p.HazardStatus.CLOSED and closed.closure == p.ClosureKind.REVIEWED
     chen.sync(None, None)
@@ -293,7 +298,7 @@ def test_typed_answers_source_location_and_completion():
     msg = str(e)
     assert msg.startswith("R4: ") and ", ".join(c for c in codes if c != "DE-08") + ";" in msg, msg
     assert "DE-08" not in msg, msg
-    wang.answer(i.id, "DE-03", p.AnswerValue.DOES_NOT_CONFORM(), "无泄爆片", [])
+    wang.answer(i.id, "DE-03", p.AnswerValue.DOES_NOT_CONFORM(), "无泄爆片", [jpeg("de-03")])
     wang.answer(i.id, "DE-05", p.AnswerValue.CONFORMS(), "", [])
     for code in [c for c in codes if c not in ("DE-03", "DE-05", "DE-08")]:
         wang.answer(i.id, code, p.AnswerValue.NOT_APPLICABLE(), "", [])
@@ -301,6 +306,9 @@ def test_typed_answers_source_location_and_completion():
     assert items["DE-08"].answer == p.AnswerValue.NUMBER(value=3.5) and items["DE-08"].finding
     assert items["DE-08"].note == "积尘约3.5毫米"
     assert items["DE-01"].answer == p.AnswerValue.NOT_APPLICABLE() and not items["DE-01"].finding
+    # The answer's photo is listed with its item, and shown from the store.
+    assert len(items["DE-03"].photos) == 1 and items["DE-01"].photos == []
+    assert wang.photo_bytes(items["DE-03"].photos[0]).endswith(b"de-03")
     done = wang.complete_inspection(i.id)
     assert sorted(f.item_code for f in done.findings) == ["DE-03", "DE-08"], done
     assert wang.inspection(i.id).completed
