@@ -260,6 +260,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             for (sha, way, why) in &report.photo_failures {
                 text.push_str(&format!("\nPHOTO {way} {sha} failed: {why} (tried again next sync)"));
             }
+            for t in &report.template_conflicts {
+                text.push_str(&format!("\nTEMPLATE {t} (the server's version of it was not taken)"));
+            }
             ctx.out.value(&serde_json::to_value(&report).unwrap_or_default(), &text);
             Ok(if report.refused.is_empty() { 0 } else { 3 })
         }

@@ -104,6 +104,7 @@ fn main() {
             people: demo::people(),
             enterprises: demo::enterprises(),
             policy: Policy::default(),
+            templates: vec![],
         }),
     };
     // Whole messages (the input as sent), and their JSON bodies (which

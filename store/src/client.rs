@@ -50,6 +50,9 @@ pub struct SyncReport {
     /// Photo transfers that failed: (SHA-256, `up` or `down`, why). They
     /// stay pending and are retried at the next sync.
     pub photo_failures: Vec<(String, String, String)>,
+    /// Template versions the server publishes with other content than this
+    /// tablet's own of the same version; this tablet's is kept (R3).
+    pub template_conflicts: Vec<String>,
 }
 
 /// Knobs of a sync run.
@@ -160,6 +163,9 @@ pub fn enroll(store: &Store, server_url: &str, code: &str) -> Result<Person> {
     if !reference.people.iter().any(|p| p.id == r.user.id) {
         reference.people.push(r.user.clone());
     }
+    // A new store holds only the bundled templates, which the server
+    // publishes unchanged; one this tablet published itself before enrolling
+    // under a version the server holds otherwise stays this tablet's (R3).
     store.apply_reference(&reference)?;
     store.set_server_link(
         &ServerLink { url: server_url.trim_end_matches('/').to_string(), token: r.token },
@@ -250,6 +256,7 @@ pub fn sync(
                 report.changed_ids.push(id);
             }
         }
+        report.template_conflicts.extend(applied.template_conflicts);
         report.server_time = Some(Timestamp(resp.server_time));
         progress(&report.progress);
         // Uploads the server neither acknowledged nor refused would loop forever.

@@ -64,7 +64,7 @@ pub(super) fn store_policy(conn: &Connection, policy: &Policy) -> Result<()> {
 }
 
 /// R3: stores a template version; the same version with other content is refused.
-fn put_template(conn: &Connection, t: &Template) -> Result<bool> {
+pub(super) fn put_template(conn: &Connection, t: &Template) -> Result<bool> {
     t.validate().map_err(|e| Error::invalid("template", e))?;
     let json = serde_json::to_string(t).map_err(|e| Error::invalid("template", e.to_string()))?;
     let sha = super::hex(&Sha256::digest(json.as_bytes()));

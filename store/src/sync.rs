@@ -43,6 +43,10 @@ pub struct Applied {
     pub downloaded: usize,
     /// Ids of records that changed here (for the UI to refresh).
     pub changed_ids: Vec<String>,
+    /// Template versions the server publishes with other content than this
+    /// tablet's own publication of the same version: this tablet's is kept
+    /// (its inspections are pinned to it, R3), the server's is not taken.
+    pub template_conflicts: Vec<String>,
 }
 
 /// Where this tablet syncs, once enrolled.
@@ -306,7 +310,7 @@ impl Store {
                 applied.changed_ids.push(ch.doc_id.clone());
             }
             if let Some(reference) = &resp.reference {
-                apply_reference(tx, reference)?;
+                applied.template_conflicts = apply_reference(tx, reference)?;
             }
             meta_set(tx, "sync_cursor", &resp.cursor.to_string())?;
             meta_set(tx, "server_time", &resp.server_time.to_string())?;
@@ -446,7 +450,8 @@ impl Store {
     }
 
     /// Applies reference data received at enrollment or sync.
-    pub fn apply_reference(&self, reference: &ReferenceData) -> Result<()> {
+    /// Returns the template versions not taken (see [`Applied::template_conflicts`]).
+    pub fn apply_reference(&self, reference: &ReferenceData) -> Result<Vec<String>> {
         self.write(|tx| apply_reference(tx, reference))
     }
 
@@ -474,12 +479,22 @@ impl Store {
     }
 }
 
-fn apply_reference(tx: &Connection, reference: &ReferenceData) -> Result<()> {
+fn apply_reference(tx: &Connection, reference: &ReferenceData) -> Result<Vec<String>> {
     for p in &reference.people {
         reference::put_person_in(tx, p)?;
     }
     reference::put_enterprises_in(tx, &reference.enterprises)?;
     reference::store_policy(tx, &reference.policy)?;
+    let mut conflicts = vec![];
+    for t in &reference.templates {
+        match reference::put_template(tx, t) {
+            Ok(_) => {}
+            Err(Error::Rule(r)) if r.rule == "R3" => {
+                conflicts.push(format!("template {} version {}: {}", t.id, t.version, r.message))
+            }
+            Err(e) => return Err(e),
+        }
+    }
     meta_set(tx, "reference_version", &reference.version.to_string())?;
-    Ok(())
+    Ok(conflicts)
 }

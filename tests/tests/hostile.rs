@@ -192,6 +192,7 @@ fn an_out_of_scope_record_is_refused_and_the_tablet_keeps_it_and_syncs_the_rest(
         people: vec![me, demo::person_by_id("insp-sun").unwrap()],
         enterprises: vec![demo::enterprises()[3].clone()],
         policy: wang.store.policy().unwrap(),
+        templates: vec![],
     };
     wang.store.apply_reference(&forged).unwrap();
     let outside = report(&wang, &demo::credit_code(4), "insp-sun");

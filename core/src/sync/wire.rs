@@ -13,6 +13,7 @@
 use crate::enterprise::Enterprise;
 use crate::people::Person;
 use crate::policy::Policy;
+use crate::template::Template;
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::io::{Read, Write};
@@ -199,6 +200,11 @@ pub struct ReferenceData {
     pub enterprises: Vec<Enterprise>,
     /// The district's policy.
     pub policy: Policy,
+    /// Every published checklist template version (R3), so a version the
+    /// district publishes on the server reaches every tablet. Absent in
+    /// older messages.
+    #[serde(default)]
+    pub templates: Vec<Template>,
 }
 
 /// Encodes a message: magic, version, deflated JSON.

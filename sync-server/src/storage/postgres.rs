@@ -380,9 +380,15 @@ impl Storage for PostgresStorage {
             let code: String = r.try_get(0)?;
             enterprises.push(from_json(&format!("stored enterprise {code}"), &r.try_get::<_, String>(1)?)?);
         }
+        let mut templates = vec![];
+        for r in tx.query("SELECT id, version, json FROM templates ORDER BY id, version", &[])? {
+            let id: String = r.try_get(0)?;
+            let v: i64 = r.try_get(1)?;
+            templates.push(from_json(&format!("stored template {id} v{v}"), &r.try_get::<_, String>(2)?)?);
+        }
         tx.commit()?;
         let (people, enterprises) = visible_reference(person, people, enterprises);
-        Ok(ReferenceData { version, people, enterprises, policy })
+        Ok(ReferenceData { version, people, enterprises, policy, templates })
     }
 
     fn add_device(&self, device_id: &str, user_id: &str, code_hash: &str, now: Timestamp) -> Result<()> {

@@ -305,8 +305,18 @@ impl Storage for SqliteStorage {
                     enterprises.push(from_json(&format!("stored enterprise {code}"), &j)?);
                 }
             }
+            let mut templates = vec![];
+            {
+                let mut stmt = tx.prepare("SELECT id, version, json FROM templates ORDER BY id, version")?;
+                for row in
+                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?)))?
+                {
+                    let (id, v, j) = row?;
+                    templates.push(from_json(&format!("stored template {id} v{v}"), &j)?);
+                }
+            }
             let (people, enterprises) = visible_reference(person, people, enterprises);
-            Ok(ReferenceData { version, people, enterprises, policy })
+            Ok(ReferenceData { version, people, enterprises, policy, templates })
         })
     }
 
