@@ -995,6 +995,10 @@ pub struct SyncSummary {
     pub refused: Vec<RefusalInfo>,
     /// Records that changed on this tablet.
     pub changed_ids: Vec<String>,
+    /// Checklist template versions the server publishes with other content
+    /// than this tablet's own of the same version: this tablet's is kept
+    /// (R3). One sentence each, to show an admin.
+    pub template_conflicts: Vec<String>,
 }
 
 impl From<&SyncReport> for SyncSummary {
@@ -1018,6 +1022,7 @@ impl From<&SyncReport> for SyncSummary {
                 })
                 .collect(),
             changed_ids: r.changed_ids.clone(),
+            template_conflicts: r.template_conflicts.clone(),
         }
     }
 }
