@@ -35,6 +35,15 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// A store with a token, a hidden danger and its photo; returns the photo.
 fn fill(store: &Store, dir: &Path) -> (Vec<u8>, String) {
+    let out = report_with_photo(store, dir);
+    store
+        .set_server_link(&ServerLink { url: "https://paicha.example".into(), token: TOKEN.into() }, "insp-wang")
+        .unwrap();
+    out
+}
+
+/// The demo district and a hidden danger with its photo; returns the photo and its hash.
+fn report_with_photo(store: &Store, dir: &Path) -> (Vec<u8>, String) {
     store.seed_demo_district().unwrap();
     store.set_user("insp-wang").unwrap();
     let mut photo = b"\xFF\xD8\xFF\xE0".to_vec();
@@ -55,9 +64,6 @@ fn fill(store: &Store, dir: &Path) -> (Vec<u8>, String) {
             },
             Timestamp::now(),
         )
-        .unwrap();
-    store
-        .set_server_link(&ServerLink { url: "https://paicha.example".into(), token: TOKEN.into() }, "insp-wang")
         .unwrap();
     (photo, p.sha256)
 }
@@ -191,29 +197,8 @@ fn an_old_unencrypted_store_is_encrypted_in_place_token_and_photos_included() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let store = Store::create(&dir, "tab-wang").unwrap();
-    let (photo, sha) = {
-        // An enrolled store from before encryption: the token in plain text.
-        let mut p = b"\xFF\xD8\xFF\xE0".to_vec();
-        p.extend((0..20_000u32).map(|i| (i * 13 % 251) as u8));
-        let file = tmp.path().join("before.jpg");
-        std::fs::write(&file, &p).unwrap();
-        store.seed_demo_district().unwrap();
-        let r = store.import_photo(&file, PhotoRole::Before, None, None).unwrap();
-        store
-            .report_hazard(
-                "insp-wang",
-                NewHazard {
-                    enterprise: paicha_core::demo::credit_code(1),
-                    description: Some(DESCRIPTION.into()),
-                    before_photos: vec![r.clone()],
-                    co_inspectors: vec!["insp-li".into()],
-                    ..NewHazard::default()
-                },
-                Timestamp::now(),
-            )
-            .unwrap();
-        (p, r.sha256)
-    };
+    // An enrolled store from before encryption: the token in plain text.
+    let (photo, sha) = report_with_photo(&store, tmp.path());
     drop(store);
     let conn = rusqlite::Connection::open(dir.join(paicha_store::DB_FILE)).unwrap();
     conn.execute("INSERT INTO meta(key, value) VALUES ('device_token', ?1), ('server_url', 'https://x')", [TOKEN])
